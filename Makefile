@@ -1,0 +1,45 @@
+# Quick start: `make run` (bot on SQLite) and `make test` (the whole suite).
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help install run test lint format locales migrate bench
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create the virtualenv and install the bot with its dev tools
+
+run: $(STAMP)  ## set up and run the bot (SQLite unless DATABASE_URL is set)
+	$(BIN)/python -m bot run
+
+test: $(STAMP)  ## run the whole test suite (PostgreSQL/Redis too when TEST_* are set)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)  ## ruff lint and format check, mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy bot handlers models
+
+format: $(STAMP)  ## apply ruff's formatting and fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+locales: $(STAMP)  ## extract strings, update every catalogue, compile
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ --no-location --sort-by-file \
+		--project participation-bot -o locales/messages.pot .
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d locales -D messages --statistics
+
+migrate: $(STAMP)  ## apply database migrations
+	$(BIN)/python -m bot migrate
+
+bench: $(STAMP)  ## run the benchmarks and print their figures
+	$(BIN)/python -m bench

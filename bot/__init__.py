@@ -1,0 +1,1 @@
+"""A multilingual Telegram bot for grassroots participation in a human-rights network."""

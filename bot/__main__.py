@@ -1,0 +1,83 @@
+"""Command line: `python -m bot run | migrate | admin promote|demote ID`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+
+from bot.config import Settings, load_settings
+
+
+async def _run(settings: Settings) -> None:
+    from bot.app import build_app, run_polling
+
+    app = await build_app(settings)
+    await run_polling(app)
+
+
+async def _migrate(settings: Settings, revision: str) -> None:
+    from bot.db import migrate
+
+    await migrate(settings.db_url, revision)
+    print(f"database at {revision}")
+
+
+async def _admin(settings: Settings, action: str, telegram_id: int) -> int:
+    from bot.db import create_engine, create_sessionmaker, migrate
+    from models.member import MemberStatus, Role, get_member
+
+    await migrate(settings.db_url)
+    engine = create_engine(settings.db_url)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            member = await get_member(session, telegram_id)
+            if member is None:
+                print(f"error: no member with Telegram id {telegram_id} (they must /start first)")
+                return 1
+            if action == "promote":
+                member.role = Role.ADMIN
+                member.status = MemberStatus.ACTIVE
+            else:
+                member.role = Role.MEMBER
+            print(f"{member.display_name} is now {member.role}")
+            return 0
+    finally:
+        await engine.dispose()
+
+
+def parser() -> argparse.ArgumentParser:
+    """The sub-commands an operator needs."""
+    ap = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = ap.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot with long polling (default)")
+    mig = sub.add_parser("migrate", help="apply database migrations")
+    mig.add_argument("revision", nargs="?", default="head")
+    adm = sub.add_parser("admin", help="promote or demote a network admin")
+    adm.add_argument("action", choices=["promote", "demote"])
+    adm.add_argument("telegram_id", type=int)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, load settings (exit 2 on a bad one) and dispatch."""
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = load_settings()
+    command = args.command or "run"
+    if command == "migrate":
+        asyncio.run(_migrate(settings, args.revision))
+    elif command == "admin":
+        return asyncio.run(_admin(settings, args.action, args.telegram_id))
+    else:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_run(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

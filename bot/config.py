@@ -1,0 +1,117 @@
+"""Settings from the environment and `.env`, validated once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SUPPORTED_LOCALES = ("en", "es", "fr", "pt", "ar")
+DEFAULT_DATA_DIR = Path("data")
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr
+    telegram_api_url: str = "https://api.telegram.org"
+    database_url: str = Field(default="")
+    redis_url: str | None = None
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    default_locale: str = "en"
+    open_registration: bool = False
+    data_dir: Path = DEFAULT_DATA_DIR
+    # Delivery engine limits (Telegram's published figures).
+    send_rate_global: float = 30.0
+    send_rate_per_chat: float = 1.0
+    send_rate_per_group_minute: int = 20
+    delivery_workers: int = 8
+    run_delivery: bool = True
+    run_scheduler: bool = True
+    # Webhook mode (optional; long polling when unset).
+    webhook_url: str | None = None
+    webhook_path: str = "/telegram"
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = 8080
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        """A token is `<digits>:<secret>`; catching a paste error here saves a confusing 401."""
+        head, _, tail = value.get_secret_value().partition(":")
+        if not head.isdigit() or not tail:
+            raise ValueError("must look like 123456:ABC-DEF (from @BotFather)")
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        """Accept `1,2,3` or a JSON list, as people write both in `.env` files."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        """The fallback language must be one we ship, or members would see raw msgids."""
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        """Only an http(s) base URL can reach a Bot API server."""
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def db_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data folder."""
+        if self.database_url:
+            return normalise_db_url(self.database_url)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'bot.sqlite3').as_posix()}"
+
+
+def normalise_db_url(url: str) -> str:
+    """Map the URLs operators paste (postgres://, sqlite://) to their async drivers."""
+    for prefix, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(prefix):
+            return driver + url[len(prefix) :]
+    return url
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, or exit with status 2 and one line naming the bad setting."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        import sys
+
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "configuration"
+        if first["type"] == "missing":
+            print(f"error: setting {name} is required but missing", file=sys.stderr)
+        else:
+            print(f"error: setting {name} is invalid: {first['msg']}", file=sys.stderr)
+        raise SystemExit(2) from None

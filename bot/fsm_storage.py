@@ -1,0 +1,80 @@
+"""aiogram FSM storage in the SQL store: conversations survive restarts without Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from aiogram.fsm.state import State
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models.fsm import FsmRecord
+
+UPDATE_SESSION: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
+
+
+class SqlStorage(BaseStorage):
+    """One row per FSM key; the user id is kept so /forget can erase a member's state."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+        self.key_builder = DefaultKeyBuilder(with_destiny=True)
+
+    def _key(self, key: StorageKey) -> str:
+        return self.key_builder.build(key)
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
+        """The update's own session when inside one (one transaction, and no second writer
+        waiting on SQLite's lock), else a short one of our own."""
+        current = UPDATE_SESSION.get()
+        if current is not None:
+            yield current
+            return
+        async with self.sessionmaker() as session, session.begin():
+            yield session
+
+    async def _upsert(self, key: StorageKey, **values: Any) -> None:
+        async with self._session() as session:
+            record = await session.get(FsmRecord, self._key(key), with_for_update=True)
+            if record is not None and record.data is not None:
+                record.data = dict(record.data)
+            if record is None:
+                record = FsmRecord(key=self._key(key), user_id=key.user_id, state=None, data={})
+                session.add(record)
+            for name, value in values.items():
+                setattr(record, name, value)
+            if record.state is None and not record.data:
+                if record in session.new:
+                    session.expunge(record)
+                else:
+                    await session.delete(record)
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        value = state.state if isinstance(state, State) else state
+        await self._upsert(key, state=value)
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        async with self._session() as session:
+            record = await session.get(FsmRecord, self._key(key))
+            return record.state if record else None
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        await self._upsert(key, data=dict(data))
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        async with self._session() as session:
+            record = await session.get(FsmRecord, self._key(key))
+            return dict(record.data) if record and record.data else {}
+
+    async def close(self) -> None:
+        """Nothing to close: the engine is owned by the application."""
+
+
+async def forget_user_state(session: AsyncSession, user_id: int) -> None:
+    """Erase every conversation state of a Telegram user (part of /forget)."""
+    await session.execute(delete(FsmRecord).where(FsmRecord.user_id == user_id))

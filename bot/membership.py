@@ -1,0 +1,153 @@
+"""Membership decisions: finishing onboarding, asking admins, telling the member the outcome."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import geo
+from bot.config import Settings
+from bot.i18n import Translator
+from models.member import Member, MemberStatus, Role, list_admins
+
+log = logging.getLogger(__name__)
+Gettext = Callable[..., str]
+
+
+class ReviewCb(CallbackData, prefix="review"):
+    """An admin's decision on a membership request; carries our id, never a Telegram id."""
+
+    member_id: int
+    approve: bool
+
+
+def review_keyboard(member_id: int, _: Gettext) -> InlineKeyboardMarkup:
+    """Approve / Decline buttons for admins."""
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("✅ Approve"), callback_data=ReviewCb(member_id=member_id, approve=True))
+    kb.button(text=_("Decline"), callback_data=ReviewCb(member_id=member_id, approve=False))
+    return kb.as_markup()
+
+
+def request_text(candidate: Member, _: Gettext, locale: str) -> str:
+    """What an admin sees of a request: name, country and organisation only."""
+    country = geo.country_name(candidate.country, locale) if candidate.country else "—"
+    return _(
+        "<b>New membership request</b>\nName: {name}\nCountry: {country}\nOrganisation: {org}"
+    ).format(
+        name=html.escape(candidate.display_name),
+        country=html.escape(country),
+        org=html.escape(candidate.organisation or "—"),
+    )
+
+
+async def finish_onboarding(
+    message: Message,
+    state: FSMContext,
+    member: Member,
+    session: AsyncSession,
+    _: Gettext,
+    settings: Settings,
+    bot: Bot,
+    i18n: Translator,
+    after: str | None,
+) -> None:
+    """Approve at once (open registration or a bootstrap admin), else ask the admins."""
+    await state.set_data({})
+    if member.telegram_id in settings.admin_ids:
+        member.role = Role.ADMIN
+    if settings.open_registration or member.is_admin:
+        member.status = MemberStatus.ACTIVE
+        await message.answer(
+            _(
+                "You're all set, {name}! Use /groups to join working groups, /polls for open "
+                "consultations and /meetings for meetings. /help lists everything."
+            ).format(name=html.escape(member.display_name))
+        )
+        if after:
+            await follow_deep_link(message, member, session, _, settings, bot, i18n, after)
+        return
+    member.status = MemberStatus.PENDING
+    await session.flush()
+    await message.answer(
+        _(
+            "Thank you, {name}! A network admin will review your request and you will get a "
+            "message here. Meanwhile you can use /help, /language, /privacy, /mydata and /forget."
+        ).format(name=html.escape(member.display_name))
+    )
+    await notify_admins(session, bot, i18n, member)
+
+
+async def notify_admins(
+    session: AsyncSession, bot: Bot, i18n: Translator, candidate: Member
+) -> int:
+    """Send the request to every admin in their language; returns how many were reached."""
+    reached = 0
+    for admin in await list_admins(session):
+        if admin.id == candidate.id or admin.unreachable_at is not None:
+            continue
+
+        def t(msg: str, loc: str = admin.locale) -> str:
+            return i18n.gettext(msg, locale=loc)
+
+        try:
+            await bot.send_message(
+                admin.telegram_id,
+                request_text(candidate, t, admin.locale),
+                reply_markup=review_keyboard(candidate.id, t),
+            )
+            reached += 1
+        except TelegramAPIError as exc:
+            log.warning("could not reach admin %s: %s", admin.id, exc)
+    if not reached:
+        log.warning("membership request %s reached no admin; set ADMIN_IDS", candidate.id)
+    return reached
+
+
+async def tell_member(bot: Bot, i18n: Translator, member: Member, approved: bool) -> bool:
+    """Tell the member the admins' decision in their own language."""
+
+    def t(msg: str) -> str:
+        return i18n.gettext(msg, locale=member.locale)
+
+    if approved:
+        text = t(
+            "Good news: your membership has been approved! Use /groups to join working groups. "
+            "/help lists everything you can do."
+        )
+    else:
+        text = t(
+            "Your membership request was not approved. If you think this is a mistake, contact "
+            "the network's secretariat. You can erase your data with /forget."
+        )
+    try:
+        await bot.send_message(member.telegram_id, text)
+    except TelegramAPIError as exc:
+        log.warning("could not tell member %s: %s", member.id, exc)
+        return False
+    return True
+
+
+async def follow_deep_link(
+    message: Message,
+    member: Member,
+    session: AsyncSession,
+    _: Gettext,
+    settings: Settings,
+    bot: Bot,
+    i18n: Translator,
+    payload: str,
+) -> None:
+    """Act on a `t.me/<bot>?start=<payload>` link once the member is in."""
+    from handlers.deeplinks import handle_payload
+
+    await handle_payload(message, member, session, _, settings, bot, i18n, payload)

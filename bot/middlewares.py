@@ -1,0 +1,80 @@
+"""Per-update context: one database session, the current member, and their language."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.fsm.context import FSMContext
+from aiogram.types import TelegramObject, User
+from aiogram.utils.i18n.middleware import I18nMiddleware
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.fsm_storage import UPDATE_SESSION
+from bot.i18n import match_locale
+from models.member import get_member
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+SEEN_EVERY = timedelta(minutes=5)
+
+
+class DbSessionMiddleware(BaseMiddleware):
+    """Give each update one session, committed when the handler returns."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self.sessionmaker() as session:
+            data["session"] = session
+            token = UPDATE_SESSION.set(session)
+            try:
+                result = await handler(event, data)
+                await session.commit()
+            finally:
+                UPDATE_SESSION.reset(token)
+            return result
+
+
+class MemberMiddleware(BaseMiddleware):
+    """Load the member behind the update (None before consent) and note that they are back."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        member = None
+        if user is not None and not user.is_bot:
+            member = await get_member(data["session"], user.id)
+            if member is not None:
+                now = self.clock.now()
+                if now - member.last_seen_at > SEEN_EVERY:
+                    member.last_seen_at = now
+        data["member"] = member
+        return await handler(event, data)
+
+
+class LocaleMiddleware(I18nMiddleware):
+    """Member's language, else the one picked during onboarding, else Telegram's, else default."""
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        member = data.get("member")
+        if member is not None:
+            return str(member.locale)
+        state: FSMContext | None = data.get("state")
+        if state is not None:
+            chosen = (await state.get_data()).get("locale")
+            if chosen:
+                return str(chosen)
+        user: User | None = data.get("event_from_user")
+        return match_locale(user.language_code if user else None, self.i18n.default_locale)
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        locale = await self.get_locale(event, data)
+        data.update(i18n=self.i18n, _=self.i18n.gettext, locale=locale)
+        with self.i18n.context(), self.i18n.use_locale(locale):
+            return await handler(event, data)

@@ -1,0 +1,119 @@
+"""Run the real bot against the fake Bot API server: in this process, or as `python -m bot`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.app import App, build_app
+from bot.clock import FakeClock
+from bot.config import Settings, load_settings
+from tests.fake_telegram import FakeTelegram
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class RunningBot:
+    """The real Dispatcher polling the fake server inside the test's event loop."""
+
+    def __init__(self, settings: Settings, clock: FakeClock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.app: App | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.app = await build_app(self.settings, clock=self.clock)
+        self.task = asyncio.create_task(
+            self.app.dp.start_polling(
+                self.app.bot,
+                handle_signals=False,
+                close_bot_session=False,
+                polling_timeout=1,
+                allowed_updates=self.app.dp.resolve_used_update_types(),
+            )
+        )
+        for _ in range(200):
+            if self.app.dp._running_lock.locked():
+                break
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        if self.app is None or self.task is None:
+            return
+        with contextlib.suppress(RuntimeError):
+            await self.app.dp.stop_polling()
+        await asyncio.wait_for(self.task, 15)
+        await self.app.close()
+        self.app = None
+        self.task = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def db(self, fn: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+        """Run `fn(session)` against the bot's store and return its result."""
+        assert self.app is not None
+        async with self.app.sessionmaker() as session:
+            return await fn(session)
+
+
+class BotProcess:
+    """`python -m bot run` as a child process, for restart and crash tests."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        env = {**os.environ, **self.env, "PYTHONPATH": str(ROOT)}
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+
+    async def kill(self) -> None:
+        """Crash it (SIGKILL): no shutdown hook runs."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        await self.proc.wait()
+
+    async def terminate(self) -> bytes:
+        """Stop it gracefully and return what it printed to stderr."""
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+        _out, err = await asyncio.wait_for(self.proc.communicate(), 20)
+        return err
+
+
+def make_settings(
+    fake: FakeTelegram, db_url: str, redis_url: str | None, **extra: Any
+) -> Settings:
+    """Settings pointing the bot at the fake server and the test database."""
+    values: dict[str, Any] = {
+        "bot_token": fake.token,
+        "telegram_api_url": fake.base_url,
+        "database_url": db_url,
+        "redis_url": redis_url,
+        "admin_ids": [],
+        "default_locale": "en",
+        "open_registration": False,
+    }
+    values.update(extra)
+    return load_settings(**values)
