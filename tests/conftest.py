@@ -132,3 +132,40 @@ async def onboard(
 
 
 Onboard = Callable[..., Awaitable[None]]
+
+
+async def add_member(
+    bot: RunningBot,
+    telegram_id: int,
+    name: str = "Member",
+    *,
+    locale: str = "en",
+    country: str = "UY",
+    timezone: str | None = None,
+    gender: str | None = None,
+    role: str = "member",
+    status: str = "active",
+    organisation: str | None = None,
+) -> Any:
+    """Store an onboarded member directly (for tests whose subject is not onboarding)."""
+    from bot import geo
+    from models.member import Member
+
+    async def create(session: Any) -> Any:
+        member = Member(
+            telegram_id=telegram_id,
+            display_name=name,
+            locale=locale,
+            country=country,
+            region=geo.region_of(country),
+            timezone=timezone or (geo.timezones_for(country) or ["UTC"])[0],
+            gender=gender,
+            role=role,
+            status=status,
+            organisation=organisation,
+        )
+        session.add(member)
+        await session.commit()
+        return member
+
+    return await bot.db(create)
