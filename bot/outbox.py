@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -28,8 +29,13 @@ class OutcomeWriter:
     finishes inside one flush window is written once.
     """
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        on_unreachable_written: Callable[[set[int]], None] | None = None,
+    ) -> None:
         self.sessionmaker = sessionmaker
+        self.on_unreachable_written = on_unreachable_written
         self._rows: dict[int, dict[str, Any]] = {}
         self._unreachable: set[int] = set()
         self._kick = asyncio.Event()
@@ -174,6 +180,8 @@ class OutcomeWriter:
             self._unreachable |= members
             return False
         self.written += len(rows)
+        if members and self.on_unreachable_written is not None:
+            self.on_unreachable_written(members)
         return True
 
 

@@ -326,3 +326,8 @@ class Scheduler:
                 )
                 .execution_options(synchronize_session=False)
             )
+
+
+def scheduler_of(app: App) -> Scheduler | None:
+    """The scheduler running in this process, if any (tests wake it after moving the clock)."""
+    return next((s for s in app.services if isinstance(s, Scheduler)), None)

@@ -50,7 +50,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile, Message
 from sqlalchemy import select, update
 
-from bot.delivery import WAKE_KEY, Outgoing, RenderContext, Renderer
+from bot.delivery import WAKE_KEY, Outgoing, Priority, RenderContext, Renderer
 from bot.outbox import OutcomeWriter
 from bot.ratelimit import ChatLimits, FloodGate
 from models.base import utcnow
@@ -133,6 +133,11 @@ class LocalQueue:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), timeout)
 
+    def least_urgent(self) -> int | None:
+        """The highest priority number among the items held (None when empty)."""
+        priorities = [e[0] for e in self._ready] + [e[2].priority for e in self._later]
+        return max(priorities, default=None)
+
     def drain(self) -> list[Item]:
         """Take every item out (on stop, to give the claims back)."""
         items = [entry[3] for entry in self._ready] + [entry[2] for entry in self._later]
@@ -169,7 +174,9 @@ class DeliveryService:
         self.gate: FloodGate = app.gate
         self.chats = ChatLimits(settings.send_rate_per_chat, settings.send_rate_per_group_minute)
         self.queue = LocalQueue(self.chats)
-        self.writer = OutcomeWriter(app.sessionmaker)
+        # Members found unreachable whose mark is not written yet (then the row says so).
+        self._unreachable: set[int] = set()
+        self.writer = OutcomeWriter(app.sessionmaker, self._unreachable.difference_update)
         self.progress = ProgressReporter(app, self.gate, self.chats)
         self.concurrency = max(1, settings.delivery_workers)
         rate = settings.send_rate_global if settings.send_rate_global > 0 else 10_000.0
@@ -184,7 +191,6 @@ class DeliveryService:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._sends: set[asyncio.Task[None]] = set()
-        self._unreachable: set[int] = set()
         self._broadcasts: dict[int, Broadcast] = {}
         self._caches: dict[int, dict[str, Any]] = {}
         self._uploads: dict[tuple[int, str], str] = {}
@@ -259,13 +265,21 @@ class DeliveryService:
         poll = self.settings.delivery_poll_seconds
         failures = 0
         while not self._stopping:
-            room = self.high_water - len(self.queue)
-            if room <= self.high_water - self.low_water and len(self.queue) > 0:
-                self._room.clear()
-                await self._room.wait()
-                continue
+            held = len(self.queue)
+            more_urgent_than: int | None = None
+            limit = min(self.high_water - held, CLAIM_MAX)
+            if held > self.low_water:
+                # Enough in hand. Wait for room, but on a new commit (or each poll) look for
+                # work more urgent than the least urgent held, so it overtakes at once.
+                if not await self._room_or_wake(poll):
+                    continue
+                worst = self.queue.least_urgent()
+                limit = min(2 * self.high_water - held, CLAIM_MAX)
+                if worst is None or worst <= Priority.URGENT or limit <= 0:
+                    continue
+                more_urgent_than = worst
             try:
-                rows = await self._claim(min(room, CLAIM_MAX))
+                rows = await self._claim(limit, more_urgent_than)
                 failures = 0
             except Exception:
                 failures += 1
@@ -273,9 +287,10 @@ class DeliveryService:
                 await asyncio.sleep(min(0.5 * 2**failures, 10.0))
                 continue
             if not rows:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), poll)
+                if more_urgent_than is None:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), poll)
                 continue
             try:
                 await self._render(rows)
@@ -284,7 +299,20 @@ class DeliveryService:
                 for row in rows:
                     self._retry(_item(row), "render: internal error")
 
-    async def _claim(self, limit: int) -> list[Row[Any]]:
+    async def _room_or_wake(self, poll: float) -> bool:
+        """Wait until the queue has room (False) or new work may be waiting (True)."""
+        self._room.clear()
+        self._wake.clear()
+        room = asyncio.ensure_future(self._room.wait())
+        wake = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({room, wake}, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            room.cancel()
+            wake.cancel()
+        return not self._room.is_set() and not self._stopping
+
+    async def _claim(self, limit: int, more_urgent_than: int | None = None) -> list[Row[Any]]:
         async with self.app.sessionmaker() as session, session.begin():
             rows = await claim_deliveries(
                 session,
@@ -292,6 +320,7 @@ class DeliveryService:
                 now=self.app.clock.now(),
                 lease_at=utcnow(),
                 limit=limit,
+                more_urgent_than=more_urgent_than,
             )
             fresh = {row.broadcast_id for row in rows} - self._broadcasts.keys()
             if fresh:
@@ -575,3 +604,8 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, TelegramAPIError):
         return exc.message
     return type(exc).__name__
+
+
+def engine_of(app: App) -> DeliveryService | None:
+    """The delivery engine running in this process, if any (tests register renderers on it)."""
+    return next((s for s in app.services if isinstance(s, DeliveryService)), None)

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.delivery import Broadcast, deliveries_of_member
 from models.group import WorkingGroup, memberships_of
 from models.member import Member
 
@@ -23,6 +24,16 @@ async def export_member(session: AsyncSession, member: Member) -> dict[str, Any]
                 "joined_at": link.joined_at.isoformat(),
             }
         )
+    deliveries = []
+    for delivery in await deliveries_of_member(session, member.id):
+        broadcast = await session.get(Broadcast, delivery.broadcast_id)
+        deliveries.append(
+            {
+                "kind": broadcast.kind if broadcast else None,
+                "status": delivery.status,
+                "sent_at": delivery.sent_at.isoformat() if delivery.sent_at else None,
+            }
+        )
     return {
         "member": {
             "telegram_id": member.telegram_id,
@@ -38,6 +49,10 @@ async def export_member(session: AsyncSession, member: Member) -> dict[str, Any]
             "consent_at": member.consent_at.isoformat(),
             "created_at": member.created_at.isoformat(),
             "last_seen_at": member.last_seen_at.isoformat(),
+            "unreachable_since": (
+                member.unreachable_at.isoformat() if member.unreachable_at else None
+            ),
         },
         "working_groups": memberships,
+        "messages_sent_to_you": deliveries,
     }
