@@ -17,16 +17,17 @@ from models.delivery import Delivery, DeliveryStatus, mark_members_unreachable
 
 log = logging.getLogger(__name__)
 
-FLUSH_EVERY = 0.2  # seconds; also bounds how many finished sends a kill -9 can forget
-FLUSH_AT = 400  # rows: flush early when this many are waiting
 MAX_ERROR = 300
 
 
 class OutcomeWriter:
     """Collects outcomes in memory and writes them in one transaction per flush.
 
-    The latest outcome per delivery wins, so a multi-part delivery that progresses and then
-    finishes inside one flush window is written once.
+    It writes as soon as there is something to write, so outcomes arriving while a flush
+    runs form the next batch: one send at a time at 30 msg/s, dozens at 1,000 msg/s. This
+    keeps the outcomes a kill -9 can lose down to those of a single commit. The latest
+    outcome per delivery wins, so a multi-part delivery that progresses and then finishes
+    inside one batch is written once.
     """
 
     def __init__(
@@ -65,7 +66,6 @@ class OutcomeWriter:
                 "message_id": message_id,
                 "last_message_id": last_message_id,
                 "sent_at": sent_at,
-                "claimed_by": None,
             },
         )
 
@@ -118,8 +118,7 @@ class OutcomeWriter:
             previous.update(values)
         else:
             self._rows[delivery_id] = {"id": delivery_id, **values}
-        if len(self._rows) >= FLUSH_AT:
-            self._kick.set()
+        self._kick.set()
 
     @property
     def backlog(self) -> int:
@@ -148,8 +147,7 @@ class OutcomeWriter:
     async def _run(self) -> None:
         failures = 0
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._kick.wait(), FLUSH_EVERY)
+            await self._kick.wait()
             self._kick.clear()
             if await self.flush():
                 failures = 0
