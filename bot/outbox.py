@@ -7,9 +7,9 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, Update, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.base import utcnow
@@ -163,13 +163,11 @@ class OutcomeWriter:
         members, self._unreachable = self._unreachable, set()
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in rows.values():
-            groups.setdefault(tuple(sorted(row)), []).append(row)
+            groups.setdefault(tuple(sorted(k for k in row if k != "id")), []).append(row)
         try:
             async with self.sessionmaker() as session, session.begin():
-                for batch in groups.values():
-                    await session.execute(
-                        update(Delivery).execution_options(synchronize_session=False), batch
-                    )
+                for columns, batch in groups.items():
+                    await session.execute(_update_by_id(columns), _params(columns, batch))
                 await mark_members_unreachable(session, sorted(members), utcnow())
         except Exception:
             log.exception("writing %d delivery outcomes failed; will retry", len(rows))
@@ -181,6 +179,24 @@ class OutcomeWriter:
         if members and self.on_unreachable_written is not None:
             self.on_unreachable_written(members)
         return True
+
+
+def _update_by_id(columns: tuple[str, ...]) -> Update:
+    """UPDATE deliveries SET <columns> WHERE id = :id, for executemany.
+
+    Plain Core on purpose: a delivery deleted meanwhile (its member erased their data) must
+    simply match no row, where the ORM's bulk update would raise for the whole batch.
+    """
+    table = cast(Table, Delivery.__table__)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values({name: bindparam("v_" + name) for name in columns})
+    )
+
+
+def _params(columns: tuple[str, ...], batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"row_id": row["id"], **{"v_" + name: row[name] for name in columns}} for row in batch]
 
 
 def _clip(text: str | None) -> str | None:

@@ -470,3 +470,36 @@ async def test_without_run_delivery_the_polling_process_sends_nothing(
         assert (await statuses(running, broadcast.id)) == {DeliveryStatus.PENDING: 1}
     finally:
         await running.stop()
+
+
+async def test_member_erased_mid_send_does_not_stall_the_engine(
+    bot: RunningBot, fake: FakeTelegram
+) -> None:
+    chats = await members(bot, fake, 2)
+    release = asyncio.Event()
+    rendering = asyncio.Event()
+
+    async def slow(ctx: RenderContext) -> list[Outgoing]:
+        rendering.set()
+        await release.wait()
+        return [Outgoing(text="hello")]
+
+    engine(bot).renderers["slow"] = slow
+    await queue(
+        bot, lambda s: enqueue_broadcast(s, kind="slow", payload={}, recipients=select(Member.id))
+    )
+    await asyncio.wait_for(rendering.wait(), 5)
+
+    async def erase(session: Any) -> None:
+        from models.member import delete_member
+
+        member = await session.scalar(select(Member).where(Member.telegram_id == chats[0]))
+        await delete_member(session, member)
+        await session.commit()
+
+    await bot.db(erase)  # its delivery row goes with it while the engine holds it
+    release.set()
+    await eventually(lambda: fake.messages(chats[1]))
+    # The engine is still writing outcomes and sending.
+    later = await queue(bot, lambda s: enqueue_notice(s, GREETINGS))
+    assert await settled(bot, later.id) == {DeliveryStatus.SENT: 1}
