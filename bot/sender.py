@@ -59,6 +59,7 @@ from models.delivery import (
     BroadcastStatus,
     DeliveryStatus,
     claim_deliveries,
+    prune_finished,
     reclaim_abandoned,
     release_claims,
     renew_claims,
@@ -76,6 +77,7 @@ REQUEST_TIMEOUT = 20  # seconds for one Bot API request
 DRAIN_TIMEOUT = 15.0  # seconds a graceful stop waits for sends in flight
 MAX_BACKOFF = 600.0
 CLAIM_MAX = 500
+PRUNE_EVERY = 3600.0  # seconds between two passes erasing long-finished broadcasts
 
 
 @dataclass(slots=True)
@@ -557,7 +559,7 @@ class DeliveryService:
         lease = self.lease.total_seconds()
         renew_every = max(lease / 3, 0.2)
         tick = min(1.0, renew_every)
-        last_renew = last_reclaim = -1e9
+        last_renew = last_reclaim = last_prune = -1e9
         while True:
             now = time.monotonic()
             try:
@@ -578,12 +580,28 @@ class DeliveryService:
                             taken,
                         )
                         self._wake.set()
-                finished = await self.progress.tick()
-                for broadcast_id in finished:
+                active = await self.progress.tick()
+                for broadcast_id in set(self._broadcasts) - active:
                     self.forget_broadcast(broadcast_id)
+                if now - last_prune >= PRUNE_EVERY:
+                    await self._prune()
+                    last_prune = now
             except Exception:
                 log.exception("delivery housekeeping failed")
             await asyncio.sleep(tick)
+
+    async def _prune(self) -> None:
+        """Erase long-finished broadcasts and their delivery records (data minimisation)."""
+        before = utcnow() - timedelta(days=self.settings.delivery_retention_days)
+        erased = 0
+        while True:
+            async with self.app.sessionmaker() as session, session.begin():
+                count = await prune_finished(session, before)
+            erased += count
+            if not count:
+                break
+        if erased:
+            log.info("erased %d broadcasts finished before %s", erased, before.date())
 
 
 def _item(row: Row[Any]) -> Item:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Row,
     String,
     UniqueConstraint,
+    delete,
     exists,
     func,
     or_,
@@ -313,3 +314,26 @@ async def forget_progress_chat(session: AsyncSession, chat_id: int) -> None:
         .values(progress_chat_id=None, progress_message_id=None)
         .execution_options(synchronize_session=False)
     )
+
+
+async def prune_finished(session: AsyncSession, before: datetime, limit: int = 20) -> int:
+    """Erase broadcasts finished before `before`, with their per-member delivery records.
+
+    Who received what is personal data; once a broadcast is long over it is not kept.
+    Returns how many broadcasts were erased (at most `limit`, to keep transactions short).
+    """
+    old = list(
+        await session.scalars(
+            select(Broadcast.id)
+            .where(
+                Broadcast.status.in_((BroadcastStatus.DONE, BroadcastStatus.CANCELLED)),
+                Broadcast.finished_at < before,
+            )
+            .order_by(Broadcast.id)
+            .limit(limit)
+        )
+    )
+    if old:
+        await session.execute(delete(Delivery).where(Delivery.broadcast_id.in_(old)))
+        await session.execute(delete(Broadcast).where(Broadcast.id.in_(old)))
+    return len(old)

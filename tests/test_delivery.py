@@ -503,3 +503,45 @@ async def test_member_erased_mid_send_does_not_stall_the_engine(
     # The engine is still writing outcomes and sending.
     later = await queue(bot, lambda s: enqueue_notice(s, GREETINGS))
     assert await settled(bot, later.id) == {DeliveryStatus.SENT: 1}
+
+
+async def test_long_finished_broadcasts_and_jobs_are_erased(
+    bot: RunningBot, fake: FakeTelegram, clock: Any
+) -> None:
+    from bot.scheduler import schedule, scheduler_of
+    from models.job import Job
+
+    await members(bot, fake, 2)
+    old = await queue(bot, lambda s: enqueue_notice(s, GREETINGS))
+    recent = await queue(bot, lambda s: enqueue_notice(s, GREETINGS))
+    await settled(bot, old.id)
+    await settled(bot, recent.id)
+
+    async def finished(session: Any) -> bool:
+        rows = await session.scalars(select(Broadcast.finished_at))
+        return all(row is not None for row in rows)
+
+    await eventually(lambda: bot.db(finished))
+
+    async def age(session: Any) -> None:
+        row = await session.get(Broadcast, old.id)
+        row.finished_at = row.finished_at - timedelta(days=61)
+        await schedule(session, kind="x", due_at=clock.now(), payload={}, key="old-job")
+        job = await session.scalar(select(Job).where(Job.key == "old-job"))
+        job.status, job.finished_at = "done", clock.now() - timedelta(days=61)
+        await session.commit()
+
+    await bot.db(age)
+    assert bot.app is not None
+    await engine(bot)._prune()
+    scheduler = scheduler_of(bot.app)
+    assert scheduler is not None
+    await scheduler._prune()
+
+    async def left(session: Any) -> tuple[list[int], set[int], list[str]]:
+        broadcasts = list(await session.scalars(select(Broadcast.id)))
+        deliveries = set(await session.scalars(select(Delivery.broadcast_id)))
+        jobs = list(await session.scalars(select(Job.key)))
+        return broadcasts, deliveries, jobs
+
+    assert await bot.db(left) == ([recent.id], {recent.id}, [])
