@@ -294,12 +294,7 @@ class DeliveryService:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), poll)
                 continue
-            try:
-                await self._render(rows)
-            except Exception:
-                log.exception("rendering %d deliveries failed", len(rows))
-                for row in rows:
-                    self._retry(_item(row), "render: internal error")
+            await self._render(rows)
 
     async def _room_or_wake(self, poll: float) -> bool:
         """Wait until the queue has room (False) or new work may be waiting (True)."""
@@ -335,58 +330,75 @@ class DeliveryService:
             return rows
 
     async def _render(self, rows: list[Row[Any]]) -> None:
-        """Build each claimed delivery's messages, in its recipient's language, now."""
+        """Build each claimed delivery's messages, in its recipient's language, now.
+
+        A database error midway sends the rows not yet handled back to the queue (retry);
+        the ones already queued or finished stay as they are.
+        """
+        done = 0
+        try:
+            async with self.app.sessionmaker() as session:
+                member_ids = {row.member_id for row in rows if row.member_id is not None}
+                members: dict[int, Member] = {}
+                if member_ids:
+                    found = await session.scalars(select(Member).where(Member.id.in_(member_ids)))
+                    members = {m.id: m for m in found}
+                for row in rows:
+                    await self._render_one(session, row, members)
+                    done += 1
+        except Exception:
+            log.exception("rendering %d deliveries failed", len(rows) - done)
+            for row in rows[done:]:
+                self._retry(_item(row), "render: internal error")
+
+    async def _render_one(self, session: Any, row: Row[Any], members: dict[int, Member]) -> None:
+        """Queue one delivery with its rendered parts, or record why it is not sent."""
+        item = _item(row)
+        broadcast = await self._broadcast(session, row.broadcast_id)
+        if broadcast is None or broadcast.status == BroadcastStatus.CANCELLED:
+            self._finish(item, DeliveryStatus.CANCELLED)
+            return
+        member = members.get(row.member_id) if row.member_id is not None else None
+        if row.member_id is not None:
+            if member is None:
+                self._finish(item, DeliveryStatus.SKIPPED, "member left")
+                return
+            if member.unreachable_at is not None or member.id in self._unreachable:
+                self._finish(item, DeliveryStatus.UNREACHABLE, "member unreachable")
+                return
+        renderer = self.renderers.get(broadcast.kind)
+        if renderer is None:
+            self._finish(item, DeliveryStatus.FAILED, f"no renderer for {broadcast.kind!r}")
+            return
         i18n = self.app.i18n
-        default = self.settings.default_locale
-        async with self.app.sessionmaker() as session:
-            member_ids = {row.member_id for row in rows if row.member_id is not None}
-            members: dict[int, Member] = {}
-            if member_ids:
-                found = await session.scalars(select(Member).where(Member.id.in_(member_ids)))
-                members = {m.id: m for m in found}
-            for row in rows:
-                item = _item(row)
-                broadcast = await self._broadcast(session, row.broadcast_id)
-                if broadcast is None or broadcast.status == BroadcastStatus.CANCELLED:
-                    self._finish(item, DeliveryStatus.CANCELLED)
-                    continue
-                member = members.get(row.member_id) if row.member_id is not None else None
-                if row.member_id is not None:
-                    if member is None:
-                        self._finish(item, DeliveryStatus.SKIPPED, "member left")
-                        continue
-                    if member.unreachable_at is not None or member.id in self._unreachable:
-                        self._finish(item, DeliveryStatus.UNREACHABLE, "member unreachable")
-                        continue
-                renderer = self.renderers.get(broadcast.kind)
-                if renderer is None:
-                    error = f"no renderer for {broadcast.kind!r}"
-                    self._finish(item, DeliveryStatus.FAILED, error)
-                    continue
-                locale = member.locale if member else broadcast.payload.get("locale") or default
-                context = RenderContext(
-                    session=session,
-                    app=self.app,
-                    broadcast=broadcast,
-                    member=member,
-                    chat_id=row.chat_id,
-                    locale=locale,
-                    _=functools.partial(i18n.gettext, locale=locale),
-                    cache=self._caches.setdefault(broadcast.id, {}),
-                )
-                try:
-                    with i18n.context(), i18n.use_locale(locale):
-                        parts = await renderer(context)
-                except Exception as exc:
-                    log.exception("renderer %r failed for delivery %d", broadcast.kind, item.id)
-                    self._finish(item, DeliveryStatus.FAILED, f"render: {exc!r}")
-                    continue
-                if not parts or item.parts_sent >= len(parts):
-                    status = DeliveryStatus.SENT if item.parts_sent else DeliveryStatus.SKIPPED
-                    self._finish(item, status)
-                    continue
-                item.parts = parts
-                self.queue.push(item)
+        locale = (
+            member.locale
+            if member
+            else broadcast.payload.get("locale") or self.settings.default_locale
+        )
+        context = RenderContext(
+            session=session,
+            app=self.app,
+            broadcast=broadcast,
+            member=member,
+            chat_id=row.chat_id,
+            locale=locale,
+            _=functools.partial(i18n.gettext, locale=locale),
+            cache=self._caches.setdefault(broadcast.id, {}),
+        )
+        try:
+            with i18n.context(), i18n.use_locale(locale):
+                parts = await renderer(context)
+        except Exception as exc:
+            log.exception("renderer %r failed for delivery %d", broadcast.kind, item.id)
+            self._finish(item, DeliveryStatus.FAILED, f"render: {exc!r}")
+            return
+        if not parts or item.parts_sent >= len(parts):
+            status = DeliveryStatus.SENT if item.parts_sent else DeliveryStatus.SKIPPED
+            self._finish(item, status)
+            return
+        item.parts = parts
+        self.queue.push(item)
 
     async def _broadcast(self, session: Any, broadcast_id: int) -> Broadcast | None:
         cached = self._broadcasts.get(broadcast_id)

@@ -426,7 +426,10 @@ async def test_coordinator_sees_progress_then_a_summary_in_their_language(
         row = await session.get(Broadcast, broadcast.id)
         return row.progress_chat_id if row else None
 
-    assert await bot.db(kept_chat) is None
+    async def forgotten() -> bool:
+        return await bot.db(kept_chat) is None
+
+    await eventually(forgotten)
     assert fake.violations == []
 
 
