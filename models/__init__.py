@@ -2,14 +2,22 @@
 
 from models.base import Base, UTCDateTime, utcnow
 from models.fsm import FsmRecord
-from models.group import GroupMembership, GroupTranslation, WorkingGroup
+from models.group import (
+    GroupInvite,
+    GroupMembership,
+    GroupRemoval,
+    GroupTranslation,
+    WorkingGroup,
+)
 from models.member import Gender, Member, MemberStatus, Role
 
 __all__ = [
     "Base",
     "FsmRecord",
     "Gender",
+    "GroupInvite",
     "GroupMembership",
+    "GroupRemoval",
     "GroupTranslation",
     "Member",
     "MemberStatus",
