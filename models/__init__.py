@@ -1,16 +1,21 @@
 """ORM models and the small named queries beside them; importing this registers every table."""
 
 from models.base import Base, UTCDateTime, utcnow
+from models.delivery import Broadcast, Delivery
 from models.fsm import FsmRecord
 from models.group import GroupMembership, GroupTranslation, WorkingGroup
+from models.job import Job
 from models.member import Gender, Member, MemberStatus, Role
 
 __all__ = [
     "Base",
+    "Broadcast",
+    "Delivery",
     "FsmRecord",
     "Gender",
     "GroupMembership",
     "GroupTranslation",
+    "Job",
     "Member",
     "MemberStatus",
     "Role",
