@@ -81,7 +81,9 @@ async def finish_onboarding(
             ).format(name=html.escape(member.display_name))
         )
         if after:
-            await follow_deep_link(
+            from handlers.deeplinks import handle_payload
+
+            await handle_payload(
                 message, member, session, _, settings, bot, i18n, after, clock=clock
             )
         return
@@ -95,9 +97,10 @@ async def finish_onboarding(
     )
     await notify_admins(session, bot, i18n, member)
     if after:
-        await follow_deep_link(
-            message, member, session, _, settings, bot, i18n, after, clock=clock
-        )
+        # A group asked for through a deep link waits for the approval (see bot/groups.py).
+        from handlers.deeplinks import handle_payload
+
+        await handle_payload(message, member, session, _, settings, bot, i18n, after, clock=clock)
 
 
 async def notify_admins(
@@ -148,21 +151,3 @@ async def tell_member(bot: Bot, i18n: Translator, member: Member, approved: bool
         log.warning("could not tell member %s: %s", member.id, exc)
         return False
     return True
-
-
-async def follow_deep_link(
-    message: Message,
-    member: Member,
-    session: AsyncSession,
-    _: Gettext,
-    settings: Settings,
-    bot: Bot,
-    i18n: Translator,
-    payload: str,
-    *,
-    clock: Clock,
-) -> None:
-    """Act on a `t.me/<bot>?start=<payload>` link once the member is in (or waiting)."""
-    from handlers.deeplinks import handle_payload
-
-    await handle_payload(message, member, session, _, settings, bot, i18n, payload, clock=clock)

@@ -1,6 +1,7 @@
 """ORM models and the small named queries beside them; importing this registers every table."""
 
 from models.base import Base, UTCDateTime, utcnow
+from models.delivery import Broadcast, Delivery
 from models.fsm import FsmRecord
 from models.group import (
     GroupInvite,
@@ -9,16 +10,20 @@ from models.group import (
     GroupTranslation,
     WorkingGroup,
 )
+from models.job import Job
 from models.member import Gender, Member, MemberStatus, Role
 
 __all__ = [
     "Base",
+    "Broadcast",
+    "Delivery",
     "FsmRecord",
     "Gender",
     "GroupInvite",
     "GroupMembership",
     "GroupRemoval",
     "GroupTranslation",
+    "Job",
     "Member",
     "MemberStatus",
     "Role",
