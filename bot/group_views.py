@@ -75,8 +75,8 @@ def group_list(
         name = html.escape(group.name(locale, default_locale))
         link = links.get(group.id)
         archived = "🗄 " if group.archived else ""
-        count = _("{count} members").format(count=counts.get(group.id, 0))
-        lines.append(f"{archived}{status_icon(link)}<b>{name}</b> · {count}")
+        count = counts.get(group.id, 0)
+        lines.append(f"{archived}{status_icon(link)}<b>{name}</b> · 👥 {count}")
         kb.button(
             text=f"{archived}{status_icon(link)}{group.name(locale, default_locale)}",
             callback_data=GroupCb(action="show", group_id=group.id),

@@ -9,6 +9,7 @@ def setup_routers() -> Router:
     """Gather every area's router under a new root (a restarted dispatcher gets a new one)."""
     from handlers import (
         admin,
+        announcements,
         fallback,
         group_admin,
         group_chat,
@@ -26,6 +27,7 @@ def setup_routers() -> Router:
         groups.router,
         group_admin.router,
         group_chat.router,
+        announcements.router,
         fallback.router,
     ]
     root = Router(name="root")

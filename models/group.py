@@ -261,6 +261,14 @@ def active_member_ids(group_id: int) -> Select[Any]:
     )
 
 
+async def count_audience(session: AsyncSession, group_id: int) -> int:
+    """How many people an announcement to the group reaches."""
+    found = await session.scalar(
+        select(func.count()).select_from(active_member_ids(group_id).subquery())
+    )
+    return int(found or 0)
+
+
 async def count_members(session: AsyncSession, group_id: int, status: str) -> int:
     """How many members of the group are in `status`."""
     found = await session.scalar(
