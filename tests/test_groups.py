@@ -259,7 +259,7 @@ async def test_coordinator_removes_a_member(
 async def test_plain_members_cannot_do_coordinator_or_admin_actions(
     bot: RunningBot, client: Any, fake: FakeTelegram
 ) -> None:
-    from bot.group_callbacks import LinkCb, ManageCb, RemoveCb, RequestCb
+    from bot.group_callbacks import AnnounceCb, LinkCb, ManageCb, RemoveCb, RequestCb
 
     chat = linked_chat(fake)
     jo = await add_member(bot, 5060, "Jo", locale="fr")
@@ -280,6 +280,9 @@ async def test_plain_members_cannot_do_coordinator_or_admin_actions(
         GroupCb(action="requests", group_id=pending),
         RequestCb(membership_id=request, approve=True),
         RemoveCb(group_id=group, member_id=kim.id, confirm=True),
+        AnnounceCb(action="new", group_id=group),
+        AnnounceCb(action="send", group_id=group),
+        AnnounceCb(action="preview", group_id=group),
     ]
     for data in coordinator_only:
         await user.press_data(data.pack())
