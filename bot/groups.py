@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.delivery import Outgoing, Priority, RenderContext, enqueue_broadcast
+from bot.group_callbacks import GroupCb
 from bot.group_views import CardInfo, group_card, group_list, request_message
 from bot.i18n import Translator, format_when, match_locale
 from models.group import (
@@ -33,6 +35,7 @@ from models.group import (
     GroupRemoval,
     MembershipStatus,
     WorkingGroup,
+    active_member_ids,
     count_members,
     forget_removal,
     get_group,
@@ -701,9 +704,13 @@ class Groups:
     async def listing(
         self, member: Member, _: Gettext, locale: str
     ) -> tuple[str, InlineKeyboardMarkup]:
-        """/groups for this member (admins also see archived groups)."""
-        groups = await list_groups(self.session, include_archived=member.is_admin)
+        """/groups for this member (archived groups: only their own, or all for admins)."""
         links = {link.group_id: link for link in await memberships_of(self.session, member.id)}
+        groups = [
+            group
+            for group in await list_groups(self.session, include_archived=True)
+            if not group.archived or member.is_admin or group.id in links
+        ]
         counts = await member_counts(self.session)
         return group_list(
             groups, links, counts, _, locale, self.default_locale, is_admin=member.is_admin
@@ -721,3 +728,37 @@ class Groups:
             is_admin=member.is_admin and member.is_active,
         )
         return group_card(group, info, _, locale, self.default_locale)
+
+
+CHAT_OPENED = "group_chat"
+
+
+async def announce_chat(session: AsyncSession, group: WorkingGroup) -> None:
+    """Tell the group's members (through the delivery engine) that it now has a chat."""
+    if group.chat_id is None:
+        return
+    await enqueue_broadcast(
+        session,
+        kind=CHAT_OPENED,
+        payload={"group_id": group.id, "chat_id": group.chat_id},
+        recipients=active_member_ids(group.id),
+        priority=Priority.BULK,
+        dedupe_key=f"{CHAT_OPENED}:{group.id}:{group.chat_id}",
+    )
+
+
+async def render_chat_opened(ctx: RenderContext) -> list[Outgoing] | None:
+    """'X now has a Telegram chat' with a button for the member's personal link."""
+    group = await get_group(ctx.session, int(ctx.broadcast.payload["group_id"]))
+    if group is None or ctx.member is None or group.chat_id != ctx.broadcast.payload["chat_id"]:
+        return None
+    link = await get_membership(ctx.session, group.id, ctx.member.id)
+    if link is None or not link.is_active:
+        return None
+    name = html.escape(group.name(ctx.locale, ctx.app.settings.default_locale))
+    kb = InlineKeyboardBuilder()
+    kb.button(text=ctx._("💬 Group chat"), callback_data=GroupCb(action="chat", group_id=group.id))
+    text = ctx._(
+        "<b>{group}</b> now has a Telegram chat. Tap the button to get your personal link."
+    ).format(group=name)
+    return [Outgoing(text=text, reply_markup=kb.as_markup())]

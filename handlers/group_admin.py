@@ -30,7 +30,7 @@ from bot.group_admin import (
     valid_code,
 )
 from bot.group_callbacks import LinkCb, ManageCb
-from bot.groups import Groups
+from bot.groups import Groups, announce_chat
 from bot.i18n import LANGUAGE_NAMES
 from handlers.onboarding import clean_text
 from handlers.ui import clear_buttons, replace_message
@@ -392,12 +392,11 @@ async def ask_description(
     text = _("Now send the description in {language} (up to {limit} characters).").format(
         language=LANGUAGE_NAMES[locale], limit=MAX_DESCRIPTION
     )
+    label = _("Skip")
     if current is not None and current.description:
         text += "\n" + _("Now: {value}").format(value=html.escape(current.description))
-    await message.answer(
-        text,
-        reply_markup=keep_button(group.id, "keepdesc", _("Keep it")),
-    )
+        label = _("Keep it")
+    await message.answer(text, reply_markup=keep_button(group.id, "keepdesc", label))
 
 
 @router.message(
@@ -594,6 +593,7 @@ async def confirm_link(
     except TelegramAPIError:
         title = None
     await groups.link_chat(group, callback_data.chat_id, title)
+    await announce_chat(session, group)
     await call.answer()
     name = html.escape(groups.name(group, locale))
     await call.message.edit_text(
