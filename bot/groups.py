@@ -37,6 +37,7 @@ from models.group import (
     WorkingGroup,
     active_member_ids,
     count_members,
+    delete_invites,
     forget_removal,
     get_group,
     get_membership,
@@ -417,9 +418,11 @@ class Groups:
         current = next((i for i in earlier if i.chat_id == chat_id and i.usable(now)), None)
         if current is not None:
             return ChatAccess(Door.LINK, current.link, current.expires_at)
-        for old in earlier:
+        renewed = any(i.chat_id == chat_id for i in earlier)
+        for old in earlier:  # spent or expired: revoked, then not kept (minimum data)
             if old.used_at is None and old.revoked_at is None:
                 await self.revoke(old)
+            await self.session.delete(old)
         expires = now + INVITE_TTL
         try:
             created = await self.bot.create_chat_invite_link(
@@ -440,13 +443,14 @@ class Groups:
             )
         )
         await self.session.flush()
-        renewed = any(i.chat_id == chat_id for i in earlier)
         return ChatAccess(Door.LINK, created.invite_link, expires, renewed)
 
     async def close_door(self, member: Member, group: WorkingGroup) -> bool:
-        """Out of the chat (ban, then unban so they may come back later); links revoked."""
+        """Out of the chat (ban, then unban so they may come back later); links revoked and
+        forgotten."""
         for invite in await open_invites(self.session, member.id, [group.id]):
             await self.revoke(invite)
+        await delete_invites(self.session, member.id, group.id)
         chat_id = group.chat_id
         if chat_id is None:
             return True

@@ -381,6 +381,15 @@ async def open_invites(
     return list(await session.scalars(query))
 
 
+async def delete_invites(session: AsyncSession, member_id: int, group_id: int) -> None:
+    """Forget a member's links into a group's chat (they left it, or were removed)."""
+    await session.execute(
+        delete(GroupInvite).where(
+            GroupInvite.member_id == member_id, GroupInvite.group_id == group_id
+        )
+    )
+
+
 async def was_removed(session: AsyncSession, group_id: int, member_id: int) -> bool:
     """Whether a coordinator removed this member from the group before."""
     found = await session.scalar(
