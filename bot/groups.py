@@ -267,8 +267,11 @@ class Groups:
         text = _("Your request to join <b>{group}</b> was approved. Welcome!").format(
             group=html.escape(self.name(group, person.locale))
         )
-        door_text, markup = self.door_message(access, group, person)
-        await self.send(person, f"{text}\n\n{door_text}" if door_text else text, markup)
+        markup = None
+        if access.door != Door.NO_CHAT:
+            door_text, markup = self.door_message(access, group, person)
+            text = f"{text}\n\n{door_text}"
+        await self.send(person, text, markup)
 
     async def decline(self, link: GroupMembership, group: WorkingGroup, person: Member) -> None:
         """A coordinator said no: the request is dropped and the member told."""
