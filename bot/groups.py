@@ -459,19 +459,30 @@ class Groups:
             return True
         try:
             present = await self.bot.get_chat_member(chat_id, member.telegram_id)
-            if not is_in_chat(present):
-                return True
-            await self.bot.ban_chat_member(chat_id, member.telegram_id)
-            await self.bot.unban_chat_member(chat_id, member.telegram_id, only_if_banned=True)
         except TelegramAPIError as exc:
             problem = chat_problem_of(exc)
             if problem is not None:
                 await self.chat_failed(group, problem)
-            else:
-                log.warning(
-                    "could not remove member %s from group %s: %s", member.id, group.id, exc
-                )
+            return problem is None  # no problem: Telegram never saw them there
+        if not is_in_chat(present):
+            return True
+        return await self.eject(group, chat_id, member.telegram_id)
+
+    async def eject(self, group: WorkingGroup, chat_id: int, user_id: int) -> bool:
+        """Ban, then unban at once: out of the chat, free to come back one day by a new link."""
+        try:
+            await self.bot.ban_chat_member(chat_id, user_id)
+        except TelegramAPIError as exc:
+            problem = chat_problem_of(exc)
+            if problem is not None:
+                await self.chat_failed(group, problem)
+            else:  # e.g. they administer the chat: only its owner can remove them
+                log.warning("could not remove someone from group %s: %s", group.id, exc)
             return False
+        try:
+            await self.bot.unban_chat_member(chat_id, user_id, only_if_banned=True)
+        except TelegramAPIError as exc:  # basic groups keep no ban list
+            log.info("no unban in group %s: %s", group.id, exc)
         return True
 
     async def revoke(self, invite: GroupInvite) -> None:
@@ -662,14 +673,7 @@ class Groups:
         owner = await get_member_by_id(self.session, invite.member_id)
         intruder = not (person is not None and person.is_active and link and link.is_active)
         if intruder:
-            try:
-                await self.bot.ban_chat_member(update.chat.id, user.id)
-                await self.bot.unban_chat_member(update.chat.id, user.id, only_if_banned=True)
-            except TelegramAPIError as exc:
-                problem = chat_problem_of(exc)
-                if problem is not None:
-                    await self.chat_failed(group, problem)
-                log.warning("could not remove an intruder from group %s: %s", group.id, exc)
+            await self.eject(group, update.chat.id, user.id)
         if owner is not None:
             _ = self.t(owner.locale)
             text = _(
