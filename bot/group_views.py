@@ -11,6 +11,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import geo
 from bot.group_callbacks import AnnounceCb, GroupCb, ManageCb, RemoveCb, RequestCb
+from bot.i18n import RLM, RTL_LOCALES
 from models.group import GroupMembership, MembershipStatus, WorkingGroup
 from models.member import Member
 
@@ -27,6 +28,11 @@ class CardInfo:
     pending: int
     can_coordinate: bool
     is_admin: bool
+
+
+def rtl(text: str, locale: str) -> str:
+    """Start a right-to-left reader's message with an RLM, even when it opens with a name."""
+    return text if locale not in RTL_LOCALES or text.startswith(RLM) else RLM + text
 
 
 def status_icon(link: GroupMembership | None) -> str:
@@ -84,7 +90,7 @@ def group_list(
     if is_admin:
         kb.button(text=_("➕ New working group"), callback_data=ManageCb(action="new"))
     kb.adjust(1)
-    return "\n".join(lines), kb.as_markup()
+    return rtl("\n".join(lines), locale), kb.as_markup()
 
 
 def group_card(
@@ -144,7 +150,7 @@ def group_card(
         kb.button(text=_("⚙️ Manage"), callback_data=ManageCb(action="show", group_id=group.id))
     kb.button(text=_("◀ All groups"), callback_data=GroupCb(action="list"))
     kb.adjust(2)
-    return "\n".join(lines), kb.as_markup()
+    return rtl("\n".join(lines), locale), kb.as_markup()
 
 
 def leave_question(
@@ -241,7 +247,7 @@ def members_view(
         text=_("◀ Back to the group"), callback_data=GroupCb(action="show", group_id=group.id)
     )
     kb.attach(nav)
-    return "\n".join(lines), kb.as_markup()
+    return rtl("\n".join(lines), locale), kb.as_markup()
 
 
 def remove_question(

@@ -372,7 +372,7 @@ class Groups:
         _ = self.t(member.locale)
         name = html.escape(self.name(group, member.locale))
         if access.door == Door.LINK and access.link and access.expires_at:
-            when = format_when(access.expires_at, member.tz, member.locale, "short")
+            when = format_when(access.expires_at, member.tz, member.locale)
             text = _(
                 "Here is your personal link to the Telegram chat of <b>{group}</b>. It works "
                 "once, only for you, until {when}. Please do not share it."

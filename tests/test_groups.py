@@ -430,3 +430,16 @@ async def test_link_needs_admin_rights_and_a_network_admin(
     await expect_call(fake, "sendMessage", CHAT)
     assert "administrateur" in fake.messages(CHAT)[-1]["text"]
     assert not fake.messages(5100), "no choice is offered before the bot is admin"
+
+
+async def test_arabic_readers_get_right_to_left_screens(bot: RunningBot, client: Any) -> None:
+    await add_member(bot, 5110, "Rami", locale="ar")
+    await make_group(bot, names={"en": "Women and ESCR", "ar": "المرأة والحقوق"})
+    await make_group(bot, "other", {"en": "Economic Policy"})
+    user = client(5110, "Rami", language_code="ar")
+    reply = await user.send("/groups")
+    assert reply[-1]["text"].startswith("\u200f") and "المرأة والحقوق" in reply[-1]["text"]
+    await user.click("Economic Policy")
+    card = user.last()["text"]
+    assert card.startswith("\u200fEconomic Policy"), "an English name still reads right to left"
+    assert "لم تُترجم إلى لغتك بعد" in card
