@@ -118,10 +118,14 @@ def create_dispatcher(
 
 def renderers() -> dict[str, Renderer]:
     """Delivery renderers by broadcast kind: one line per kind (see bot/delivery.py)."""
+    from bot.announcements import render_announcement
+    from bot.groups import render_chat_opened
     from bot.notice import render_notice
 
     return {
         "notice": render_notice,
+        "announcement": render_announcement,
+        "group_chat": render_chat_opened,
     }
 
 

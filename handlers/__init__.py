@@ -7,13 +7,28 @@ from aiogram import Router
 
 def setup_routers() -> Router:
     """Gather every area's router under a new root (a restarted dispatcher gets a new one)."""
-    from handlers import admin, fallback, onboarding, privacy, profile, reachability
+    from handlers import (
+        admin,
+        announcements,
+        fallback,
+        group_admin,
+        group_chat,
+        groups,
+        onboarding,
+        privacy,
+        profile,
+        reachability,
+    )
 
     routers = [
         onboarding.router,
         admin.router,
         profile.router,
         privacy.router,
+        groups.router,
+        group_admin.router,
+        group_chat.router,
+        announcements.router,
         reachability.router,
         fallback.router,
     ]
