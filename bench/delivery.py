@@ -397,6 +397,12 @@ def run(argv: list[str] | None = None) -> int:
             verdict(limited["violations"] == 0),
         ),
         (
+            "   tightest 31 consecutive sends at the fake",
+            f"{limited['tightest']:.3f} s",
+            "> 1 s",
+            verdict(limited["tightest"] > 1.0),
+        ),
+        (
             "   duplicates / losses",
             f"{limited['duplicates']} / {limited['losses']}",
             "0 / 0",
@@ -438,6 +444,8 @@ def run(argv: list[str] | None = None) -> int:
     ]
     print()
     print(table(rows))
+    for sample in limited["samples"]:
+        print("violation:", sample)
     return 0
 
 
