@@ -381,8 +381,8 @@ def run(argv: list[str] | None = None) -> int:
     print(
         f"Delivery engine benchmark: fake Bot API at {LATENCY * 1000:.0f} ms latency, "
         f"{'temporary SQLite' if db_url is None else 'PostgreSQL'}, "
-        f"fake in {args.servers} process(es) at nice -10 where allowed, {os.cpu_count()} CPUs"
-        + (QUICK_NOTE if args.quick else ""),
+        f"fake in its own process ({args.servers} for the unlimited runs), nice -10 where "
+        f"allowed; {os.cpu_count()} CPUs" + (QUICK_NOTE if args.quick else ""),
         flush=True,
     )
     print(f"[1/3] {rate_n:,} recipients at 30 msg/s ...", flush=True)
