@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint format locales migrate bench
+.PHONY: help install run worker test lint format locales migrate bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -19,6 +19,9 @@ install: $(STAMP)  ## create the virtualenv and install the bot with its dev too
 
 run: $(STAMP)  ## set up and run the bot (SQLite unless DATABASE_URL is set)
 	$(BIN)/python -m bot run
+
+worker: $(STAMP)  ## run only the delivery engine and the scheduler (with RUN_DELIVERY=false on the bot)
+	$(BIN)/python -m bot worker
 
 test: $(STAMP)  ## run the whole test suite (PostgreSQL/Redis too when TEST_* are set)
 	$(BIN)/python -m pytest
