@@ -63,7 +63,12 @@ class App:
 
 def create_bot(settings: Settings) -> Bot:
     """A Bot talking to the Bot API server named by TELEGRAM_API_URL, HTML by default."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    # Enough connections for every delivery send in flight plus polling and handlers' replies;
+    # aiohttp's default pool (100) would otherwise cap the engine at 100 / round-trip time.
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(settings.telegram_api_url),
+        limit=max(100, settings.delivery_workers + 50),
+    )
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,

@@ -17,6 +17,7 @@ def setup_routers() -> Router:
         onboarding,
         privacy,
         profile,
+        reachability,
     )
 
     routers = [
@@ -28,6 +29,7 @@ def setup_routers() -> Router:
         group_admin.router,
         group_chat.router,
         announcements.router,
+        reachability.router,
         fallback.router,
     ]
     root = Router(name="root")

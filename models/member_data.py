@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.delivery import Broadcast, deliveries_of_member
 from models.group import WorkingGroup, invites_of, memberships_of, removals_of
 from models.member import Member
 
@@ -21,6 +22,16 @@ async def export_member(session: AsyncSession, member: Member) -> dict[str, Any]
                 "role": link.role,
                 "status": link.status,
                 "joined_at": link.joined_at.isoformat(),
+            }
+        )
+    deliveries = []
+    for delivery in await deliveries_of_member(session, member.id):
+        broadcast = await session.get(Broadcast, delivery.broadcast_id)
+        deliveries.append(
+            {
+                "kind": broadcast.kind if broadcast else None,
+                "status": delivery.status,
+                "sent_at": delivery.sent_at.isoformat() if delivery.sent_at else None,
             }
         )
     codes: dict[int, str] = {}
@@ -61,8 +72,12 @@ async def export_member(session: AsyncSession, member: Member) -> dict[str, Any]
             "consent_at": member.consent_at.isoformat(),
             "created_at": member.created_at.isoformat(),
             "last_seen_at": member.last_seen_at.isoformat(),
+            "unreachable_since": (
+                member.unreachable_at.isoformat() if member.unreachable_at else None
+            ),
         },
         "working_groups": memberships,
         "group_chat_links": invites,
         "group_removals": removals,
+        "messages_sent_to_you": deliveries,
     }
