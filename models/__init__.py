@@ -6,8 +6,21 @@ from models.fsm import FsmRecord
 from models.group import GroupMembership, GroupTranslation, WorkingGroup
 from models.job import Job
 from models.member import Gender, Member, MemberStatus, Role
+from models.poll import (
+    AnonymousBallot,
+    AnonymousComment,
+    NamedVote,
+    Participation,
+    Poll,
+    PollComment,
+    PollGroup,
+    PollOption,
+    PollTranslation,
+)
 
 __all__ = [
+    "AnonymousBallot",
+    "AnonymousComment",
     "Base",
     "Broadcast",
     "Delivery",
@@ -18,6 +31,13 @@ __all__ = [
     "Job",
     "Member",
     "MemberStatus",
+    "NamedVote",
+    "Participation",
+    "Poll",
+    "PollComment",
+    "PollGroup",
+    "PollOption",
+    "PollTranslation",
     "Role",
     "UTCDateTime",
     "WorkingGroup",

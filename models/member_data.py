@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.group import WorkingGroup, memberships_of
 from models.member import Member
+from models.poll import poll_records
 
 
 async def export_member(session: AsyncSession, member: Member) -> dict[str, Any]:
@@ -40,4 +41,5 @@ async def export_member(session: AsyncSession, member: Member) -> dict[str, Any]
             "last_seen_at": member.last_seen_at.isoformat(),
         },
         "working_groups": memberships,
+        "consultations": await poll_records(session, member.id),
     }
