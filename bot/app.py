@@ -114,18 +114,25 @@ def create_dispatcher(
 def renderers() -> dict[str, Renderer]:
     """Delivery renderers by broadcast kind: one line per kind (see bot/delivery.py)."""
     from bot.notice import render_notice
+    from bot.poll_jobs import render_poll, render_poll_reminder, render_poll_results
 
     return {
         "notice": render_notice,
+        "poll": render_poll,
+        "poll_reminder": render_poll_reminder,
+        "poll_results": render_poll_results,
     }
 
 
 def job_handlers() -> dict[str, JobHandler]:
     """Scheduled job handlers by job kind: one line per kind (see bot/scheduler.py)."""
     from bot.notice import run_notice_job
+    from bot.poll_jobs import run_poll_close, run_poll_remind
 
     return {
         "notice": run_notice_job,
+        "poll_close": run_poll_close,
+        "poll_remind": run_poll_remind,
     }
 
 

@@ -7,13 +7,15 @@ from aiogram import Router
 
 def setup_routers() -> Router:
     """Gather every area's router under a new root (a restarted dispatcher gets a new one)."""
-    from handlers import admin, fallback, onboarding, privacy, profile
+    from handlers import admin, fallback, onboarding, poll_create, polls, privacy, profile
 
     routers = [
         onboarding.router,
         admin.router,
         profile.router,
         privacy.router,
+        poll_create.router,
+        polls.router,
         fallback.router,
     ]
     root = Router(name="root")
