@@ -258,6 +258,8 @@ def counts_lines(
 ) -> list[str]:
     """One line per option: count and share of those who answered."""
     labels = option_labels(poll, locale, _)
+    if poll.kind in (PollKind.SINGLE, PollKind.MULTIPLE):
+        labels = [f"{i}. {label}" for i, label in enumerate(labels, start=1)]
     lines = []
     for i, label in enumerate(labels):
         n = counts.options[i] if i < len(counts.options) else 0

@@ -163,14 +163,16 @@ async def can_manage(session: AsyncSession, member: Member | None, poll: Poll) -
 
 async def managed_polls(session: AsyncSession, member: Member, limit: int = 10) -> list[Poll]:
     """The most recent polls this member manages, open ones first."""
-    rows = await session.scalars(select(Poll).order_by(Poll.status.desc(), Poll.id.desc()))
-    found = []
-    for poll in rows:
-        if await can_manage(session, member, poll):
-            found.append(poll)
-            if len(found) >= limit:
-                break
-    return found
+    if not member.is_active:
+        return []
+    query = select(Poll).order_by(Poll.status.desc(), Poll.id.desc())
+    if not member.is_admin:
+        mine = [group.id for group in await coordinated_groups(session, member)]
+        query = query.where(
+            (Poll.created_by_member_id == member.id)
+            | Poll.id.in_(select(PollGroup.poll_id).where(PollGroup.group_id.in_(mine)))
+        )
+    return list(await session.scalars(query.limit(limit)))
 
 
 # --- creating -----------------------------------------------------------------------------------
@@ -328,6 +330,11 @@ async def cast_vote(
     if refused is not None:
         return refused
     assert poll is not None
+    # Hold the poll row until commit: a close running at the same moment waits for this vote
+    # (and counts it), or this vote waits for the close and is refused.
+    await session.refresh(poll, ["status"], with_for_update=True)
+    if not poll.is_open:
+        return VoteResult.CLOSED
     if not is_block(poll, choices):
         reason = None
     elif reason is None or not (reason.text or reason.voice_file_id):
@@ -437,6 +444,7 @@ async def seal_ballots(session: AsyncSession, poll: Poll) -> None:
 
 async def close_poll(session: AsyncSession, poll: Poll, now: datetime) -> bool:
     """Close an open poll once; returns False when it was already closed."""
+    await session.refresh(poll, ["status"], with_for_update=True)
     if not poll.is_open:
         return False
     poll.status = PollStatus.CLOSED

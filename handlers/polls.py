@@ -337,12 +337,6 @@ async def read_comment(message: Message, _: Gettext) -> Comment | None:
     return Comment(None, text, None)
 
 
-@router.message(StateFilter(PollAnswer.reason, PollAnswer.comment), ~F.text.startswith("/"))
-async def comment_expected(message: Message, _: Gettext) -> None:
-    """A sticker, photo or file where a text or a voice note is expected."""
-    await message.answer(_("Please send a text or a voice note, or tap Cancel."))
-
-
 @router.callback_query(AnswerCancelCb.filter())
 async def cancel_answer(call: CallbackQuery, state: FSMContext, _: Gettext) -> None:
     """Nothing is counted or stored."""
@@ -512,6 +506,12 @@ async def comment_given(
         await message.answer(_("💬 Thank you, your comment was saved."))
     else:
         await message.answer(refusal(VoteResult.CLOSED, _))
+
+
+@router.message(StateFilter(PollAnswer.reason, PollAnswer.comment), ~F.text, ~F.voice)
+async def comment_expected(message: Message, _: Gettext) -> None:
+    """A sticker, photo or file where a text or a voice note is expected."""
+    await message.answer(_("Please send a text or a voice note, or tap Cancel."))
 
 
 # --- results and closing ------------------------------------------------------------------------
