@@ -169,6 +169,7 @@ async def render_poll_results(ctx: RenderContext) -> list[Outgoing] | None:
         return None
     if ctx.broadcast.payload.get("report"):
         report = await manager_report(ctx.session, poll, ctx.locale, member.tz, ctx._)
+        assert report.chart is not None and report.table is not None
         return [
             Outgoing(text=report.text, reply_markup=report.markup),
             Outgoing(document=report.chart),

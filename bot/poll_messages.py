@@ -38,8 +38,8 @@ class Report:
 
     text: str
     markup: InlineKeyboardMarkup
-    chart: tuple[str, bytes]
-    table: tuple[str, bytes]
+    chart: tuple[str, bytes] | None = None
+    table: tuple[str, bytes] | None = None
 
 
 async def poll_message(
@@ -106,9 +106,10 @@ async def member_results(
 
 
 async def manager_report(
-    session: AsyncSession, poll: Poll, locale: str, zone: str, _: Gettext
+    session: AsyncSession, poll: Poll, locale: str, zone: str, _: Gettext, *, files: bool = True
 ) -> Report:
-    """Results with breakdowns, block reasons, the chart and the CSV, for coordinators."""
+    """Results with breakdowns and block reasons, and (with `files`) the chart and the CSV,
+    for coordinators."""
     result = await results_of(session, poll)
     reasons = await block_reasons(session, poll)
     comments = await comments_on(session, poll)
@@ -116,6 +117,8 @@ async def manager_report(
         poll, result, locale, zone, _, manager=True, reasons=reasons, comments=len(comments)
     )
     markup = manager_keyboard(poll, _, comments=bool(comments or reasons))
+    if not files:
+        return Report(text, markup)
     chart = (f"poll-{poll.id}.png", chart_png(poll, result.total, locale, _))
     table = (f"poll-{poll.id}.csv", results_csv(poll, result, locale, _, reasons, comments))
     return Report(text, markup, chart, table)

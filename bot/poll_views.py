@@ -348,7 +348,7 @@ def results_text(
             if not groups:
                 continue
             lines.extend(["", title])
-            for group in groups:
+            for group in sorted(groups, key=lambda g: label(g.key)):
                 name = html.escape(label(group.key))
                 if group.counts is None:
                     lines.append(f"{name}: {hidden_text(group.small, _)}")

@@ -88,6 +88,15 @@ def clean_question(text: str) -> str | Problem:
     return question
 
 
+def clean_comment(text: str) -> str | None:
+    """A comment or a reason as stored, or None when empty, a command or too long."""
+    kept = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch == "\n")
+    comment = "\n".join(" ".join(line.split()) for line in kept.strip().splitlines()).strip()
+    if not comment or comment.startswith("/") or len(comment) > MAX_COMMENT:
+        return None
+    return comment
+
+
 def parse_options(text: str, existing: list[str] | None = None) -> list[str] | Problem:
     """Options typed one per line, added to those already given; every limit checked."""
     options = list(existing or [])
@@ -279,7 +288,7 @@ async def save_poll(session: AsyncSession, draft: Draft, creator: Member, now: d
 
 @dataclass
 class Comment:
-    """A comment as shown to coordinators: the author only on named polls."""
+    """A comment or a block's reason as coordinators see it: the author only on named polls."""
 
     author: str | None
     text: str | None

@@ -44,7 +44,7 @@ from bot.polls import (
     can_create,
     can_manage,
     check_vote,
-    clean_question,
+    clean_comment,
     comments_on,
     is_block,
     managed_polls,
@@ -146,18 +146,14 @@ async def after_vote(
         VoteResult.CHANGED: _("✅ Your answer was changed."),
     }
     if result not in done:
-        text = refusal(result, _)
         if isinstance(call_or_message, CallbackQuery):
-            await call_or_message.answer(text, show_alert=True)
+            await call_or_message.answer(refusal(result, _), show_alert=True)
         else:
-            await call_or_message.answer(text)
+            await call_or_message.answer(refusal(result, _))
         return
-    await session.commit()
+    await session.commit()  # say "counted" only once it is
     pm = await render_for(session, poll, member, _, app)
-    if isinstance(call_or_message, CallbackQuery):
-        await call_or_message.answer(done[result])
-    else:
-        await call_or_message.answer(done[result])
+    await call_or_message.answer(done[result])
     if message_id is not None:
         await refresh(bot, member.telegram_id, message_id, pm)
 
@@ -326,8 +322,8 @@ async def read_comment(message: Message, _: Gettext) -> Comment | None:
     """A text or voice comment within the limits, or None after saying what is wrong."""
     if message.voice is not None:
         return Comment(None, None, message.voice.file_id)
-    text = clean_question(message.text or "")
-    if not isinstance(text, str) or len(text) > MAX_COMMENT:
+    text = clean_comment(message.text or "")
+    if text is None:
         await message.answer(
             _("Please send a text of up to {limit} characters, or a voice note.").format(
                 limit=MAX_COMMENT
@@ -531,13 +527,14 @@ async def results(
         await preview_tap(call, _)
         return
     poll = await load(call, callback_data.poll, _, session)
-    if poll is None or member is None:
-        if member is None and poll is not None:
-            await call.answer(refusal(VoteResult.NOT_FOR_YOU, _), show_alert=True)
+    if poll is None:
+        return
+    if member is None:
+        await call.answer(refusal(VoteResult.NOT_FOR_YOU, _), show_alert=True)
         return
     if await can_manage(session, member, poll):
         await call.answer()
-        report = await manager_report(session, poll, member.locale, member.tz, _)
+        report = await manager_report(session, poll, member.locale, member.tz, _, files=False)
         await call.message.answer(report.text, reply_markup=report.markup)
         return
     participated = await has_participated(session, poll.id, member.id)
@@ -579,6 +576,7 @@ async def export(
         return
     await call.answer()
     report = await manager_report(session, poll, member.locale, member.tz, _)
+    assert report.chart is not None and report.table is not None
     for name, data in (report.chart, report.table):
         await call.message.answer_document(BufferedInputFile(data, filename=name))
 

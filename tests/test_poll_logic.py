@@ -19,11 +19,13 @@ from bot.poll_tally import SMALL_GROUP, build_tally, protect
 from bot.poll_time import TimeProblem, parse_closing, quick_closing
 from bot.poll_views import PickCb, VoteCb, poll_keyboard
 from bot.polls import (
+    MAX_COMMENT,
     MAX_OPTION,
     MAX_OPTIONS,
     Comment,
     Draft,
     Problem,
+    clean_comment,
     parse_options,
     parse_translated_options,
     valid_choices,
@@ -102,6 +104,15 @@ def test_options_are_checked_against_telegram_limits() -> None:
     assert parse_options("   \n ") is Problem.EMPTY
     assert parse_translated_options("Sí\nNo", 3) is Problem.COUNT_MISMATCH
     assert parse_translated_options("Sí\nNo\nQuizá", 3) == ["Sí", "No", "Quizá"]
+
+
+def test_comments_and_reasons_are_cleaned_and_limited() -> None:
+    assert clean_comment("  Falta   consultar\x07\n a las comunidades ") == (
+        "Falta consultar\na las comunidades"
+    )
+    assert clean_comment("x" * MAX_COMMENT) == "x" * MAX_COMMENT
+    assert clean_comment("x" * (MAX_COMMENT + 1)) is None
+    assert clean_comment("/help") is None and clean_comment(" \n ") is None
 
 
 def test_every_button_fits_telegram_callback_limit() -> None:
