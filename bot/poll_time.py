@@ -109,6 +109,10 @@ def check_closing(moment: datetime, now: datetime) -> ParsedTime:
 
 
 def quick_closing(choice: str, now: datetime) -> datetime | None:
-    """The moment a quick button ("in 1 day"...) stands for."""
+    """The moment a quick button ("in 1 day"...) stands for, on a whole minute."""
     delta = QUICK_CHOICES.get(choice)
-    return None if delta is None else now + delta
+    if delta is None:
+        return None
+    moment = now + delta
+    whole = moment.replace(second=0, microsecond=0)
+    return whole if whole == moment else whole + timedelta(minutes=1)

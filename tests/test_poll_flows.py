@@ -368,3 +368,36 @@ async def test_scale_poll_from_polls_list_and_a_block_by_voice_note(
     voices = [m for m in reply if "voice" in m]
     assert len(voices) == 1 and voices[0]["caption"] == "Reason for blocking · Diego"
     assert voices[0]["voice"]["file_id"] == vote.reason_voice_file_id
+
+
+async def test_admin_consults_a_region(
+    bot: RunningBot, fake: FakeTelegram, client: Any, clock: Any
+) -> None:
+    clock.set(NOW)
+    await network(bot, fake)
+    fake.add_user(600_600, "Zola")
+    await add_member(bot, 600_600, "Zola", locale="en", country="ZA", role="admin")
+    zola = client(600_600, "Zola")
+    await zola.send("/newpoll")
+    await zola.send("Should the next assembly be in Africa?")
+    await zola.click("Scale from 1 to 5")
+    await zola.click("👤 Named")
+    assert {"🌍 Whole network", "🗺 A region…", "☐ Women and ESCR"} <= set(zola.buttons())
+    await zola.click("🗺 A region…")
+    reply = await zola.click("Sub-Saharan Africa")
+    assert any(m.get("text") == "Region: Sub-Saharan Africa" for m in reply)
+    await zola.click("In 1 week")
+    await zola.click("24 hours before (recommended)")
+    await zola.click("Only when it closes (recommended)")
+    await zola.click("Yes, send everyone who answered the results")
+    await zola.click("Next ▶")
+    reply = await zola.click("Skip")
+    assert "Audience: Sub-Saharan Africa (now: 3)" in reply[-1]["text"]  # Amina, Wanjiru, Zola
+    await zola.click("✅ Send to the audience (3)")
+    await eventually(lambda: has_text(fake, 600_214, "next assembly be in Africa"))
+    await eventually(lambda: has_text(fake, 600_215, "next assembly be in Africa"))
+    assert not has_text(fake, 600_201, "next assembly"), "Latin America is not consulted"
+    poll = await bot.db(lambda s: s.scalar(select(Poll)))
+    assert (poll.audience, poll.region) == ("region", "202")
+    in_a_week = poll.closes_at - (NOW + timedelta(weeks=1))
+    assert timedelta(0) <= in_a_week <= timedelta(minutes=1) and poll.closes_at.second == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -89,6 +89,8 @@ def test_bad_closing_times_are_refused(text: str, zone: str, problem: TimeProble
 
 def test_quick_closing_buttons() -> None:
     assert quick_closing("3d", NOW) == datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    later = NOW + timedelta(seconds=1.5)
+    assert quick_closing("1w", later) == datetime(2026, 11, 29, 12, 1, tzinfo=UTC)
     assert quick_closing("forged", NOW) is None
 
 
