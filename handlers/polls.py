@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -76,10 +77,32 @@ class PollAnswer(StatesGroup):
     comment = State()
 
 
+ANSWER_STATES = {PollAnswer.reason.state, PollAnswer.comment.state}
+
+
 class AnswerCancelCb(CallbackData, prefix="pq"):
     """Give up writing a reason or a comment."""
 
     poll: int
+
+
+ANSWER_KEYS = ("poll", "choices", "poll_message", "resume")
+
+
+async def begin_answer(state: FSMContext, waiting: State = PollAnswer.reason, **data: Any) -> None:
+    """Wait for a reason or a comment, remembering any conversation it interrupts (a
+    coordinator may be half-way through creating a poll)."""
+    current = await state.get_state()
+    resume = (await state.get_data()).get("resume") if current in ANSWER_STATES else current
+    await state.set_state(waiting)
+    await state.update_data(resume=resume, **data)
+
+
+async def end_answer(state: FSMContext) -> None:
+    """Back to whatever the member was doing before; the reason's or comment's data goes."""
+    data = await state.get_data()
+    await state.set_state(data.get("resume"))
+    await state.set_data({k: v for k, v in data.items() if k not in ANSWER_KEYS})
 
 
 def refusal(result: VoteResult, _: Gettext) -> str:
@@ -276,8 +299,7 @@ async def ask_reason(
     message: Message, state: FSMContext, poll: Poll, choices: int, _: Gettext
 ) -> None:
     """Ask why the member blocks; nothing is counted until they say."""
-    await state.set_state(PollAnswer.reason)
-    await state.update_data(poll=poll.id, choices=choices, poll_message=message.message_id)
+    await begin_answer(state, poll=poll.id, choices=choices, poll_message=message.message_id)
     kb = InlineKeyboardBuilder()
     kb.button(text=_("✖ Cancel"), callback_data=AnswerCancelCb(poll=poll.id))
     await message.answer(
@@ -305,7 +327,7 @@ async def reason_given(
     data = await state.get_data()
     poll = await get_poll(session, int(data.get("poll", 0)))
     if poll is None or member is None:
-        await state.clear()
+        await end_answer(state)
         await message.answer(_("This consultation no longer exists."))
         return
     reason = await read_comment(message, _)
@@ -314,7 +336,7 @@ async def reason_given(
     result = await record_vote(
         session, poll, member, int(data.get("choices", 0)), clock.now(), reason=reason
     )
-    await state.clear()
+    await end_answer(state)
     await after_vote(result, message, poll, member, session, _, app, bot, data.get("poll_message"))
 
 
@@ -337,7 +359,7 @@ async def read_comment(message: Message, _: Gettext) -> Comment | None:
 async def cancel_answer(call: CallbackQuery, state: FSMContext, _: Gettext) -> None:
     """Nothing is counted or stored."""
     assert isinstance(call.message, Message)
-    await state.clear()
+    await end_answer(state)
     await call.answer()
     await clear_buttons(call)
     await call.message.answer(_("Cancelled: nothing was counted or stored."))
@@ -460,8 +482,7 @@ async def ask_comment(
         await call.answer(refusal(VoteResult.CLOSED, _), show_alert=True)
         return
     await call.answer()
-    await state.set_state(PollAnswer.comment)
-    await state.update_data(poll=poll.id)
+    await begin_answer(state, PollAnswer.comment, poll=poll.id)
     kb = InlineKeyboardBuilder()
     kb.button(text=_("✖ Cancel"), callback_data=AnswerCancelCb(poll=poll.id))
     if poll.anonymous:
@@ -488,7 +509,7 @@ async def comment_given(
     data = await state.get_data()
     poll = await get_poll(session, int(data.get("poll", 0)))
     if poll is None or member is None:
-        await state.clear()
+        await end_answer(state)
         await message.answer(_("This consultation no longer exists."))
         return
     comment = await read_comment(message, _)
@@ -497,7 +518,7 @@ async def comment_given(
     stored = await add_comment(
         session, poll, member, clock.now(), text=comment.text, voice_file_id=comment.voice_file_id
     )
-    await state.clear()
+    await end_answer(state)
     if stored:
         await message.answer(_("💬 Thank you, your comment was saved."))
     else:

@@ -369,6 +369,18 @@ async def test_scale_poll_from_polls_list_and_a_block_by_voice_note(
     assert len(voices) == 1 and voices[0]["caption"] == "Reason for blocking · Diego"
     assert voices[0]["voice"]["file_id"] == vote.reason_voice_file_id
 
+    # a coordinator half-way through a new poll can block with a reason, then carry on
+    await ana.send("/newpoll")
+    await ana.send("Which date suits you?")
+    kind_step = ana.last()
+    await ana.click("⛔ Block", poll_message(fake, COORDINATOR, "joint letter"))
+    reply = await ana.send("The letter names people at risk")
+    assert any("counted" in m.get("text", "") for m in reply)
+    reply = await ana.click("One answer", kind_step)
+    assert "Send the answers members can choose" in reply[-1]["text"]
+    reasons = await bot.db(lambda s: s.scalars(select(NamedVote.reason).order_by(NamedVote.id)))
+    assert list(reasons) == [None, "The letter names people at risk"]
+
 
 async def test_admin_consults_a_region(
     bot: RunningBot, fake: FakeTelegram, client: Any, clock: Any

@@ -179,7 +179,8 @@ async def the_poll(bot: RunningBot) -> Poll:
 def poll_message(fake: FakeTelegram, chat_id: int, question: str) -> dict[str, Any]:
     """The newest poll message in a chat."""
     for message in reversed(fake.messages(chat_id)):
-        if question in str(message.get("text", "")) and message.get("reply_markup"):
+        text = str(message.get("text", ""))
+        if question in text and "🗳" in text and message.get("reply_markup"):
             return message
     raise AssertionError(f"no poll in chat {chat_id}: {texts(fake, chat_id)}")
 
