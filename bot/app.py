@@ -113,11 +113,15 @@ def create_dispatcher(
 
 def renderers() -> dict[str, Renderer]:
     """Delivery renderers by broadcast kind: one line per kind (see bot/delivery.py)."""
+    from bot.announcements import render_announcement
+    from bot.groups import render_chat_opened
     from bot.notice import render_notice
     from bot.poll_jobs import render_poll, render_poll_reminder, render_poll_results
 
     return {
         "notice": render_notice,
+        "announcement": render_announcement,
+        "group_chat": render_chat_opened,
         "poll": render_poll,
         "poll_reminder": render_poll_reminder,
         "poll_results": render_poll_results,

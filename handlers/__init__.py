@@ -7,13 +7,29 @@ from aiogram import Router
 
 def setup_routers() -> Router:
     """Gather every area's router under a new root (a restarted dispatcher gets a new one)."""
-    from handlers import admin, fallback, onboarding, poll_create, polls, privacy, profile
+    from handlers import (
+        admin,
+        announcements,
+        fallback,
+        group_admin,
+        group_chat,
+        groups,
+        onboarding,
+        poll_create,
+        polls,
+        privacy,
+        profile,
+    )
 
     routers = [
         onboarding.router,
         admin.router,
         profile.router,
         privacy.router,
+        groups.router,
+        group_admin.router,
+        group_chat.router,
+        announcements.router,
         poll_create.router,
         polls.router,
         fallback.router,

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.group import WorkingGroup, memberships_of
+from models.group import WorkingGroup, invites_of, memberships_of, removals_of
 from models.member import Member
 from models.poll import poll_records
 
@@ -24,6 +24,29 @@ async def export_member(session: AsyncSession, member: Member) -> dict[str, Any]
                 "joined_at": link.joined_at.isoformat(),
             }
         )
+    codes: dict[int, str] = {}
+
+    async def code(group_id: int) -> str | int:
+        if group_id not in codes:
+            group = await session.get(WorkingGroup, group_id)
+            codes[group_id] = group.code if group else str(group_id)
+        return codes[group_id]
+
+    invites = [
+        {
+            "group": await code(invite.group_id),
+            "link": invite.link,
+            "created_at": invite.created_at.isoformat(),
+            "expires_at": invite.expires_at.isoformat(),
+            "used_at": invite.used_at.isoformat() if invite.used_at else None,
+            "revoked_at": invite.revoked_at.isoformat() if invite.revoked_at else None,
+        }
+        for invite in await invites_of(session, member.id)
+    ]
+    removals = [
+        {"group": await code(removal.group_id), "removed_at": removal.removed_at.isoformat()}
+        for removal in await removals_of(session, member.id)
+    ]
     return {
         "member": {
             "telegram_id": member.telegram_id,
@@ -41,5 +64,7 @@ async def export_member(session: AsyncSession, member: Member) -> dict[str, Any]
             "last_seen_at": member.last_seen_at.isoformat(),
         },
         "working_groups": memberships,
+        "group_chat_links": invites,
+        "group_removals": removals,
         "consultations": await poll_records(session, member.id),
     }

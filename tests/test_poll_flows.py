@@ -396,15 +396,18 @@ async def test_admin_consults_a_region(
     await zola.click("👤 Named")
     assert {"🌍 Whole network", "🗺 A region…", "☐ Women and ESCR"} <= set(zola.buttons())
     await zola.click("🗺 A region…")
-    reply = await zola.click("Sub-Saharan Africa")
-    assert any(m.get("text") == "Region: Sub-Saharan Africa" for m in reply)
+    await zola.click("Sub-Saharan Africa")
+    await eventually(lambda: "Region: Sub-Saharan Africa" in zola.texts())
     await zola.click("In 1 week")
     await zola.click("24 hours before (recommended)")
     await zola.click("Only when it closes (recommended)")
     await zola.click("Yes, send everyone who answered the results")
     await zola.click("Next ▶")
-    reply = await zola.click("Skip")
-    assert "Audience: Sub-Saharan Africa (now: 3)" in reply[-1]["text"]  # Amina, Wanjiru, Zola
+    await zola.click("Skip")
+    # Amina, Wanjiru and Zola herself
+    await eventually(
+        lambda: any("Audience: Sub-Saharan Africa (now: 3)" in t for t in zola.texts())
+    )
     await zola.click("✅ Send to the audience (3)")
     await eventually(lambda: has_text(fake, 600_214, "next assembly be in Africa"))
     await eventually(lambda: has_text(fake, 600_215, "next assembly be in Africa"))
