@@ -421,7 +421,9 @@ async def ask_preview(step: Step, locale: str | None = None) -> None:
             audience=html.escape(audience_text(poll, groups, step.member.locale, _)), count=count
         ),
         _("Closes: {when}").format(when=step.when(poll.closes_at)),
-        _("Reminder: {when}").format(when=step.when(reminder) if reminder else _("none")),
+        _("Reminder: {when}").format(when=step.when(reminder))
+        if reminder
+        else _("Reminder: none"),
         _("Results for members: {when}").format(
             when=_("live, once they answered") if draft.results_live else _("when it closes")
         ),
