@@ -121,20 +121,27 @@ def renderers() -> dict[str, Renderer]:
     from bot.announcements import render_announcement
     from bot.groups import render_chat_opened
     from bot.notice import render_notice
+    from bot.poll_jobs import render_poll, render_poll_reminder, render_poll_results
 
     return {
         "notice": render_notice,
         "announcement": render_announcement,
         "group_chat": render_chat_opened,
+        "poll": render_poll,
+        "poll_reminder": render_poll_reminder,
+        "poll_results": render_poll_results,
     }
 
 
 def job_handlers() -> dict[str, JobHandler]:
     """Scheduled job handlers by job kind: one line per kind (see bot/scheduler.py)."""
     from bot.notice import run_notice_job
+    from bot.poll_jobs import run_poll_close, run_poll_remind
 
     return {
         "notice": run_notice_job,
+        "poll_close": run_poll_close,
+        "poll_remind": run_poll_remind,
     }
 
 

@@ -15,6 +15,8 @@ def setup_routers() -> Router:
         group_chat,
         groups,
         onboarding,
+        poll_create,
+        polls,
         privacy,
         profile,
         reachability,
@@ -30,6 +32,8 @@ def setup_routers() -> Router:
         group_chat.router,
         announcements.router,
         reachability.router,
+        poll_create.router,
+        polls.router,
         fallback.router,
     ]
     root = Router(name="root")

@@ -12,8 +12,21 @@ from models.group import (
 )
 from models.job import Job
 from models.member import Gender, Member, MemberStatus, Role
+from models.poll import (
+    AnonymousBallot,
+    AnonymousComment,
+    NamedVote,
+    Participation,
+    Poll,
+    PollComment,
+    PollGroup,
+    PollOption,
+    PollTranslation,
+)
 
 __all__ = [
+    "AnonymousBallot",
+    "AnonymousComment",
     "Base",
     "Broadcast",
     "Delivery",
@@ -26,6 +39,13 @@ __all__ = [
     "Job",
     "Member",
     "MemberStatus",
+    "NamedVote",
+    "Participation",
+    "Poll",
+    "PollComment",
+    "PollGroup",
+    "PollOption",
+    "PollTranslation",
     "Role",
     "UTCDateTime",
     "WorkingGroup",
