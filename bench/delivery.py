@@ -48,6 +48,7 @@ class FakeServers:
         sent: dict[int, int] = {}
         refused: dict[str, int] = {}
         violations = 0
+        samples: list[str] = []
         times: list[float] = []
         async with aiohttp.ClientSession() as http:
             for url in self.control_urls:
@@ -58,9 +59,16 @@ class FakeServers:
                 for status, count in data["refused"].items():
                     refused[status] = refused.get(status, 0) + count
                 violations += data["violations"]
+                samples += data["violation_samples"]
                 times.extend(data["send_times"])
         times.sort()
-        return {"sent": sent, "refused": refused, "violations": violations, "times": times}
+        return {
+            "sent": sent,
+            "refused": refused,
+            "violations": violations,
+            "samples": samples,
+            "times": times,
+        }
 
     async def reset(self) -> None:
         async with aiohttp.ClientSession() as http:
@@ -227,6 +235,8 @@ async def rate_limited(recipients: int, db_url: str | None) -> dict[str, Any]:
         "percent": 100 * rate / settings.send_rate_global,
         "429": stats["refused"].get("429", 0),
         "violations": stats["violations"],
+        "samples": stats["samples"],
+        "tightest": tightest_span(times, int(settings.send_rate_global) + 1),
         **duplicates_and_losses(stats["sent"], recipients),
     }
 
@@ -251,6 +261,12 @@ async def ceiling(recipients: int, db_url: str | None, processes: int) -> dict[s
         "429": stats["refused"].get("429", 0),
         **duplicates_and_losses(stats["sent"], recipients),
     }
+
+
+def tightest_span(times: list[float], count: int) -> float:
+    """The shortest time in which `count` consecutive sends reached the server."""
+    spans = [times[i + count - 1] - times[i] for i in range(len(times) - count + 1)]
+    return min(spans, default=float("inf"))
 
 
 def duplicates_and_losses(sent: dict[int, int], recipients: int) -> dict[str, int]:
@@ -381,6 +397,12 @@ def run(argv: list[str] | None = None) -> int:
             verdict(limited["violations"] == 0),
         ),
         (
+            "   tightest 31 consecutive sends at the fake",
+            f"{limited['tightest']:.3f} s",
+            "> 1 s",
+            verdict(limited["tightest"] > 1.0),
+        ),
+        (
             "   duplicates / losses",
             f"{limited['duplicates']} / {limited['losses']}",
             "0 / 0",
@@ -422,6 +444,8 @@ def run(argv: list[str] | None = None) -> int:
     ]
     print()
     print(table(rows))
+    for sample in limited["samples"]:
+        print("violation:", sample)
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,10 @@ log = logging.getLogger(__name__)
 
 # Aim a little under each published limit: requests reach Telegram with a few milliseconds of
 # jitter, and a bucket run at exactly 30/s would now and then land 31 inside one second.
-MARGIN = 0.985
+MARGIN = 0.98
+# The last check before a request leaves: no more than `rate` requests within this window.
+# Telegram counts a second; the extra is room for jitter on the way (the network, its side).
+WINDOW = 1.02
 # How often the chat limiter drops chats whose bucket is full again.
 SWEEP_EVERY = 1.0
 # Methods that put something into a chat (and so count against the flood limits).
@@ -94,13 +98,22 @@ class ChatLimits:
 
 
 class FloodGate:
-    """The whole bot's send budget: the global bucket plus Telegram's 429 pause."""
+    """The whole bot's send budget: the global bucket, a last check as each request leaves,
+    and Telegram's 429 pause.
+
+    The bucket paces the engine's sends. The check (`admit`) runs as late as possible, right
+    before a request is written, and holds it if the last `rate` requests left within
+    WINDOW: a process that stalled (a busy CPU, a slow commit) after giving out slots
+    would otherwise release them in a bunch that Telegram sees as a burst over the limit.
+    """
 
     def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.bucket = TokenBucket(rate * MARGIN) if rate > 0 else None
         self.clock = clock
         self.paused_until = 0.0
         self.pauses = 0
+        self.recent: deque[float] = deque(maxlen=max(1, int(rate))) if rate > 0 else deque()
+        self.held = 0  # requests the last check had to hold back (a sign of stalls)
 
     def pause(self, seconds: float) -> None:
         """Telegram said retry_after: nobody in this process sends until then."""
@@ -128,6 +141,20 @@ class FloodGate:
                     self.bucket.take(now)
                 return now
             await asyncio.sleep(wait)
+
+    async def admit(self) -> None:
+        """Let one request leave now, or as soon as the last `rate` left over WINDOW ago."""
+        if self.recent.maxlen is None:
+            return
+        held = False
+        while len(self.recent) == self.recent.maxlen:
+            wait = self.recent[0] + WINDOW - self.clock()
+            if wait <= 0:
+                break
+            held = True
+            await asyncio.sleep(wait)
+        self.held += held
+        self.recent.append(self.clock())
 
     async def wait_unpaused(self) -> None:
         """Wait out a 429 pause without taking a slot (for sends outside the engine)."""
@@ -157,6 +184,7 @@ class FloodGateMiddleware(BaseRequestMiddleware):
         sending = floods(method)
         if sending:
             await self.gate.wait_unpaused()
+            await self.gate.admit()
         try:
             return await make_request(bot, method)
         except TelegramRetryAfter as exc:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import hashlib
 import heapq
 import itertools
@@ -206,6 +207,10 @@ class DeliveryService:
         info = dict(self.app.sessionmaker.kw.get("info") or {})
         info[WAKE_KEY] = self._on_commit
         self.app.sessionmaker.configure(info=info)
+        # Everything loaded so far (aiogram's types, SQLAlchemy, the catalogues) lives as long
+        # as the process: freezing it keeps full garbage collections short, so a collection
+        # does not hold back a send that already has its slot and bunch it up with the next.
+        gc.freeze()
         self.writer.start()
         self._tasks = [
             asyncio.create_task(self._feed(), name="delivery-feeder"),

@@ -1,0 +1,63 @@
+"""The flood limits as the engine applies them: buckets, the last check, the 429 pause."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+from bot.ratelimit import MARGIN, WINDOW, ChatLimits, FloodGate, TokenBucket
+
+
+def test_bucket_paces_at_just_under_the_rate_without_bursts() -> None:
+    bucket = TokenBucket(10 * MARGIN)
+    at = 0.0
+    times = []
+    for _ in range(21):
+        at = bucket.ready_at(at)
+        bucket.take(at)
+        times.append(at)
+    assert times[-1] - times[0] >= 2.0  # 20 intervals of just over 0.1 s
+    assert all(b - a >= 0.1 for a, b in itertools.pairwise(times))
+
+
+def test_bucket_makes_up_a_little_lateness_but_never_bunches() -> None:
+    bucket = TokenBucket(10.0)
+    bucket.take(0.0)
+    bucket.take(0.104)  # woke up 4 ms late: the schedule is kept...
+    assert bucket.ready_at(0.104) == 0.2
+    bucket.take(0.5)  # ...but a long stall is not made up with a burst
+    assert bucket.ready_at(0.5) >= 0.5 + 0.1 - bucket.slack
+
+
+def test_chat_limits_per_chat_and_per_group_and_forgetting() -> None:
+    limits = ChatLimits(per_chat=1.0, per_group_minute=20)
+    limits.take(42, 10.0)
+    assert limits.ready_at(42, 10.0) >= 11.0
+    assert limits.ready_at(43, 10.0) == 10.0
+    limits.take(-100, 10.0)
+    assert limits.ready_at(-100, 10.0) >= 13.0  # 20 a minute: one every 3 s
+    limits.take(7, 20.0)  # a second later everything older is forgotten
+    assert len(limits) == 1
+
+
+async def test_last_check_holds_a_bunched_request() -> None:
+    gate = FloodGate(3.0)
+    started = time.monotonic()
+    for _ in range(3):
+        await gate.admit()
+    assert time.monotonic() - started < 0.1
+    await gate.admit()  # the 4th within a second waits until the window has passed
+    assert time.monotonic() - started >= WINDOW - 0.01
+    assert gate.held == 1
+
+
+async def test_pause_holds_every_send_until_retry_after() -> None:
+    gate = FloodGate(1000.0)
+    gate.pause(0.3)
+    started = time.monotonic()
+    await gate.turn()
+    assert time.monotonic() - started >= 0.29
+    started = time.monotonic()
+    gate.pause(0.2)
+    await gate.wait_unpaused()
+    assert time.monotonic() - started >= 0.19
