@@ -15,7 +15,12 @@ async def _run(settings: Settings) -> None:
     from bot.app import build_app, run_polling
 
     app = await build_app(settings)
-    await run_polling(app)
+    if settings.webhook_url:
+        from bot.webhook import run_webhook
+
+        await run_webhook(app)
+    else:
+        await run_polling(app)
 
 
 async def _migrate(settings: Settings, revision: str) -> None:

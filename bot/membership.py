@@ -74,7 +74,9 @@ async def finish_onboarding(
             ).format(name=html.escape(member.display_name))
         )
         if after:
-            await follow_deep_link(message, member, session, _, settings, bot, i18n, after)
+            from handlers.deeplinks import handle_payload
+
+            await handle_payload(message, member, session, _, settings, bot, i18n, after)
         return
     member.status = MemberStatus.PENDING
     await session.flush()
@@ -135,19 +137,3 @@ async def tell_member(bot: Bot, i18n: Translator, member: Member, approved: bool
         log.warning("could not tell member %s: %s", member.id, exc)
         return False
     return True
-
-
-async def follow_deep_link(
-    message: Message,
-    member: Member,
-    session: AsyncSession,
-    _: Gettext,
-    settings: Settings,
-    bot: Bot,
-    i18n: Translator,
-    payload: str,
-) -> None:
-    """Act on a `t.me/<bot>?start=<payload>` link once the member is in."""
-    from handlers.deeplinks import handle_payload
-
-    await handle_payload(message, member, session, _, settings, bot, i18n, payload)

@@ -340,9 +340,9 @@ async def start(
 
     await message.answer(help_text(member, _))
     if payload and member.is_active:
-        from bot.membership import follow_deep_link
+        from handlers.deeplinks import handle_payload
 
-        await follow_deep_link(message, member, session, _, settings, bot, i18n, payload)
+        await handle_payload(message, member, session, _, settings, bot, i18n, payload)
 
 
 @router.callback_query(LangCb.filter())

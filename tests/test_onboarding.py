@@ -60,6 +60,8 @@ async def test_spanish_speaker_onboards_by_taps(
     # Spanish command menu was published
     names = [c["description"] for c in fake.commands[("default", "es")]]
     assert "Cambiar idioma" in names
+    assert "idioma" in fake.descriptions["es"] and "idioma" not in fake.descriptions[None]
+    assert fake.short_descriptions["ar"].startswith("\u200f")
 
 
 async def test_arabic_speaker_onboards_and_reads_right_to_left(
