@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run | migrate | admin promote|demote ID`."""
+"""Command line: `python -m bot run | worker | migrate | admin promote|demote ID`."""
 
 from __future__ import annotations
 
@@ -21,6 +21,14 @@ async def _run(settings: Settings) -> None:
         await run_webhook(app)
     else:
         await run_polling(app)
+
+
+async def _worker(settings: Settings) -> None:
+    from bot.app import build_app
+    from bot.worker import run_worker
+
+    app = await build_app(settings.model_copy(update={"run_delivery": True}))
+    await run_worker(app)
 
 
 async def _migrate(settings: Settings, revision: str) -> None:
@@ -58,6 +66,7 @@ def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = ap.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot with long polling (default)")
+    sub.add_parser("worker", help="run only the delivery engine and the scheduler (no polling)")
     mig = sub.add_parser("migrate", help="apply database migrations")
     mig.add_argument("revision", nargs="?", default="head")
     adm = sub.add_parser("admin", help="promote or demote a network admin")
@@ -78,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_migrate(settings, args.revision))
     elif command == "admin":
         return asyncio.run(_admin(settings, args.action, args.telegram_id))
+    elif command == "worker":
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_worker(settings))
     else:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_run(settings))

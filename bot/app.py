@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -22,6 +22,11 @@ from bot.errors import error_router
 from bot.fsm_storage import SqlStorage
 from bot.i18n import Translator, create_i18n
 from bot.middlewares import DbSessionMiddleware, LocaleMiddleware, MemberMiddleware
+from bot.ratelimit import FloodGate, FloodGateMiddleware, build_gate
+
+if TYPE_CHECKING:
+    from bot.delivery import Renderer
+    from bot.scheduler import JobHandler
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +51,7 @@ class App:
     bot: Bot
     dp: Dispatcher
     services: list[Service] = field(default_factory=list)
+    gate: FloodGate | None = None  # the bot's send budget and 429 pause, shared by all senders
 
     async def close(self) -> None:
         """Release the HTTP session, the FSM storage and the database pool."""
@@ -105,6 +111,38 @@ def create_dispatcher(
     return dp
 
 
+def renderers() -> dict[str, Renderer]:
+    """Delivery renderers by broadcast kind: one line per kind (see bot/delivery.py)."""
+    from bot.notice import render_notice
+
+    return {
+        "notice": render_notice,
+    }
+
+
+def job_handlers() -> dict[str, JobHandler]:
+    """Scheduled job handlers by job kind: one line per kind (see bot/scheduler.py)."""
+    from bot.notice import run_notice_job
+
+    return {
+        "notice": run_notice_job,
+    }
+
+
+def create_services(app: App) -> list[Service]:
+    """The background services this process runs (RUN_DELIVERY=false: none, a worker does)."""
+    services: list[Service] = []
+    if app.settings.run_delivery:
+        from bot.sender import DeliveryService
+
+        services.append(DeliveryService(app))
+        if app.settings.run_scheduler:
+            from bot.scheduler import Scheduler
+
+            services.append(Scheduler(app))
+    return services
+
+
 async def build_app(settings: Settings, clock: Clock | None = None, **extra: Any) -> App:
     """Migrate the database and assemble the bot; nothing talks to Telegram yet."""
     clock = clock or Clock()
@@ -114,7 +152,10 @@ async def build_app(settings: Settings, clock: Clock | None = None, **extra: Any
     i18n = create_i18n(settings.default_locale)
     bot = create_bot(settings)
     dp = create_dispatcher(settings, sessionmaker, i18n, clock)
-    app = App(settings, clock, engine, sessionmaker, i18n, bot, dp)
+    app = App(settings, clock, engine, sessionmaker, i18n, bot, dp, gate=build_gate(settings))
+    assert app.gate is not None
+    bot.session.middleware(FloodGateMiddleware(app.gate))
+    app.services.extend(create_services(app))
     dp["app"] = app
     dp["i18n_core"] = i18n
     for key, value in extra.items():

@@ -29,7 +29,13 @@ class Settings(BaseSettings):
     send_rate_global: float = 30.0
     send_rate_per_chat: float = 1.0
     send_rate_per_group_minute: int = 20
-    delivery_workers: int = 8
+    delivery_workers: int = 32  # sends in flight at once (hides API latency)
+    delivery_lease_seconds: float = 30.0  # a claim not renewed this long is a dead worker's
+    delivery_max_attempts: int = 5  # for 5xx and timeouts, then `failed`
+    delivery_retry_seconds: float = 5.0  # first backoff after a 5xx or timeout; doubles
+    delivery_progress_seconds: float = 5.0  # least time between two progress edits
+    delivery_poll_seconds: float = 1.0  # how often an idle engine looks for new deliveries
+    scheduler_poll_seconds: float = 1.0  # how often the scheduler looks for due jobs
     run_delivery: bool = True
     run_scheduler: bool = True
     # Webhook mode (optional; long polling when unset).

@@ -54,6 +54,9 @@ class MemberMiddleware(BaseMiddleware):
                 now = self.clock.now()
                 if now - member.last_seen_at > SEEN_EVERY:
                     member.last_seen_at = now
+                if member.unreachable_at is not None:
+                    # They wrote to us, so they unblocked the bot: deliveries reach them again.
+                    member.unreachable_at = None
         data["member"] = member
         return await handler(event, data)
 

@@ -1,8 +1,10 @@
 """ORM models and the small named queries beside them; importing this registers every table."""
 
 from models.base import Base, UTCDateTime, utcnow
+from models.delivery import Broadcast, Delivery
 from models.fsm import FsmRecord
 from models.group import GroupMembership, GroupTranslation, WorkingGroup
+from models.job import Job
 from models.meeting import (
     DatePoll,
     DateSlot,
@@ -16,13 +18,16 @@ from models.member import Gender, Member, MemberStatus, Role
 
 __all__ = [
     "Base",
+    "Broadcast",
     "DatePoll",
     "DateSlot",
     "DateSlotAnswer",
+    "Delivery",
     "FsmRecord",
     "Gender",
     "GroupMembership",
     "GroupTranslation",
+    "Job",
     "Meeting",
     "MeetingMinutes",
     "MeetingTranslation",
