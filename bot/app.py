@@ -113,19 +113,27 @@ def create_dispatcher(
 
 def renderers() -> dict[str, Renderer]:
     """Delivery renderers by broadcast kind: one line per kind (see bot/delivery.py)."""
+    from bot import meeting_delivery as meetings
     from bot.notice import render_notice
 
     return {
         "notice": render_notice,
+        "meeting": meetings.render_meeting,
+        "meeting_change": meetings.render_change,
+        "meeting_reminder": meetings.render_reminder,
+        "meeting_minutes": meetings.render_minutes,
+        "date_poll": meetings.render_date_poll,
     }
 
 
 def job_handlers() -> dict[str, JobHandler]:
     """Scheduled job handlers by job kind: one line per kind (see bot/scheduler.py)."""
+    from bot.meeting_delivery import REMIND_JOB, run_reminder
     from bot.notice import run_notice_job
 
     return {
         "notice": run_notice_job,
+        REMIND_JOB: run_reminder,
     }
 
 

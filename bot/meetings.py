@@ -6,10 +6,12 @@ import enum
 import html
 import re
 import unicodedata
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import icalendar
@@ -18,16 +20,23 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel import Locale
 from babel.dates import format_datetime, format_timedelta
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import geo
-from bot.i18n import format_when, utc_offset, zone_name
+from bot.i18n import RLM, RTL_LOCALES, format_when, utc_offset, zone_name
+from models.group import WorkingGroup, is_coordinator
 from models.meeting import (
     DatePoll,
+    DateSlot,
     Meeting,
+    MeetingStatus,
+    MeetingTranslation,
     RsvpAnswer,
     SlotAnswer,
     SlotTally,
 )
+from models.member import Member
 
 Gettext = Callable[..., str]
 PARSE_LOCALES = ("en", "es", "fr", "pt", "ar")
@@ -308,7 +317,7 @@ def when_problem_text(error: WhenError, zone: str, now: datetime, locale: str, _
         ).format(now=format_when(now, zone, locale))
     if error.problem == WhenProblem.GAP and error.local is not None:
         return _(
-            "{time} does not exist on that day in {zone}: the clocks jump forward for daylight "
+            "{time} does not exist on that day ({zone}): the clocks jump forward for daylight "
             "saving time. Please send another time, for example {suggestion}."
         ).format(
             time=short_time(error.local, locale),
@@ -330,7 +339,7 @@ def when_problem_text(error: WhenError, zone: str, now: datetime, locale: str, _
 def ambiguous_text(choice: Ambiguous, locale: str, _: Gettext) -> str:
     """Ask which of the two moments a time that happens twice means."""
     return _(
-        "{time} happens twice on that day in {zone}, because the clocks go back an hour. "
+        "{time} happens twice on that day ({zone}), because the clocks go back an hour. "
         "Which one do you mean?"
     ).format(
         time=short_time(choice.local, locale), zone=html.escape(zone_name(choice.zone, locale))
@@ -431,6 +440,14 @@ def end_time(start: datetime, minutes: int, zone: str, locale: str) -> str:
     return format_datetime(end, "HH:mm", tzinfo=ZoneInfo(zone), locale=locale)
 
 
+def directed(text: str, locale: str) -> str:
+    """Start right-to-left messages with a mark, so a leading emoji or title cannot turn the
+    whole bubble left-to-right."""
+    if locale in RTL_LOCALES and not text.startswith(RLM):
+        return RLM + text
+    return text
+
+
 def group_label(group_name: str | None, _: Gettext) -> str:
     """The working group's name, or the whole network."""
     return html.escape(group_name) if group_name else _("Whole network")
@@ -458,6 +475,8 @@ def meeting_body(
                 end=end_time(start, meeting.duration_minutes, zone, locale),
             )
         )
+    else:
+        lines.append("⏱ " + format_duration(meeting.duration_minutes, locale))
     if meeting.link:
         lines.append("🔗 " + html.escape(meeting.link))
     if meeting.place:
@@ -474,7 +493,7 @@ def announcement_text(
     lines = ["📅 " + _("<b>New meeting</b>"), ""]
     lines += meeting_body(meeting, group_name, locale, zone, _)
     lines += ["", _("Will you come? Your answer helps the coordinators prepare.")]
-    return "\n".join(lines)
+    return directed("\n".join(lines), locale)
 
 
 def answer_label(answer: str | None, _: Gettext) -> str:
@@ -524,7 +543,7 @@ def reminder_text(
         "",
     ]
     lines += meeting_body(meeting, group_name, locale, zone, _)
-    return "\n".join(lines)
+    return directed("\n".join(lines), locale)
 
 
 @dataclass(frozen=True)
@@ -577,7 +596,7 @@ def change_text(
             )
         lines += ["👥 " + group_label(group_name, _), ""]
         lines.append(_("The calendar file below removes it from your calendar."))
-        return "\n".join(lines)
+        return directed("\n".join(lines), locale)
     if change.kind == "rescheduled":
         head = "🔁 " + _("<b>New time</b> for {title}").format(title=title)
         detail = [
@@ -605,7 +624,7 @@ def change_text(
     lines += ["", _("Your answer: {answer}").format(answer=answer_label(current, _))]
     if change.kind == "rescheduled" and current is None:
         lines.append(_("Can you come at the new time?"))
-    return "\n".join(lines)
+    return directed("\n".join(lines), locale)
 
 
 def replies_text(
@@ -621,7 +640,7 @@ def replies_text(
     lines = meeting_body(meeting, group_name, locale, zone, _)
     if meeting.is_cancelled:
         lines += ["", "🚫 " + _("This meeting was cancelled.")]
-    lines += ["", _("<b>Replies</b> ({count} invited)").format(count=invited)]
+    lines += ["", _("<b>Replies</b> (invited: {count})").format(count=invited)]
     answered = 0
     for answer in RsvpAnswer:
         people = names.get(answer, [])
@@ -629,7 +648,7 @@ def replies_text(
         listed = ", ".join(html.escape(name) for name in people) or "—"
         lines.append(f"{answer_label(answer, _)} ({len(people)}): {listed}")
     lines.append(_("No answer yet: {count}").format(count=max(invited - answered, 0)))
-    return "\n".join(lines)
+    return directed("\n".join(lines), locale)
 
 
 def slot_answer_label(answer: str | None, _: Gettext) -> str:
@@ -664,7 +683,7 @@ def poll_text(
             + slot_answer_label(answers.get(slot.id), _)
         )
     lines += ["", _("✅ Yes · 🤔 If need be · ❌ No")]
-    return "\n".join(lines)
+    return directed("\n".join(lines), locale)
 
 
 def poll_keyboard(poll: DatePoll) -> InlineKeyboardMarkup:
@@ -692,9 +711,7 @@ def poll_summary_text(
     title = html.escape(meeting.text(locale)[0])
     lines = [
         "🗓 " + _("<b>Find a date:</b> {title}").format(title=title),
-        _("{count} of {invited} invited members answered.").format(
-            count=respondents, invited=invited
-        ),
+        _("Answered: {count} of {invited} invited.").format(count=respondents, invited=invited),
         "",
     ]
     for rank, tally in enumerate(tallies, start=1):
@@ -704,7 +721,7 @@ def poll_summary_text(
             listed = ", ".join(html.escape(name) for name in people) or "—"
             lines.append(f"   {mark} {len(people)}: {listed}")
     lines += ["", _("Tap a time to schedule the meeting then. Everyone will be invited.")]
-    return "\n".join(lines)
+    return directed("\n".join(lines), locale)
 
 
 def minutes_caption(meeting: Meeting, locale: str, _: Gettext) -> str:
@@ -747,3 +764,85 @@ def meeting_ics(meeting: Meeting, locale: str, now: datetime) -> bytes:
 def ics_filename(meeting: Meeting) -> str:
     """A short file name calendars recognise."""
     return f"meeting-{meeting.id}.ics"
+
+
+# --- drafts, permissions, names ------------------------------------------------------------------
+
+
+async def can_manage(session: AsyncSession, member: Member, meeting: Meeting) -> bool:
+    """Network admins manage every meeting; coordinators those of their working group."""
+    if member.is_admin and member.is_active:
+        return True
+    if meeting.group_id is None or not member.is_active:
+        return False
+    return await is_coordinator(session, member.id, meeting.group_id)
+
+
+async def group_name(
+    session: AsyncSession, group_id: int | None, locale: str, default_locale: str
+) -> str | None:
+    """The working group's name in the member's language (None for the whole network)."""
+    if group_id is None:
+        return None
+    group = await session.get(WorkingGroup, group_id)
+    return group.text(locale, default_locale)[0] if group else None
+
+
+def build_meeting(draft: dict[str, Any], creator: Member, now: datetime) -> Meeting:
+    """A Meeting from the conversation's draft (proposed while a date poll runs)."""
+    texts: dict[str, dict[str, str]] = draft["texts"]
+    meeting = Meeting(
+        uid=uuid.uuid4().hex,
+        group_id=draft.get("group") or None,
+        created_by_id=creator.id,
+        locale=draft["locale"],
+        start_at=datetime.fromisoformat(draft["start"]) if draft.get("start") else None,
+        duration_minutes=int(draft["duration"]),
+        link=draft.get("link"),
+        place=draft.get("place"),
+        zone=draft["zone"],
+        status=MeetingStatus.PROPOSED if draft.get("mode") == "poll" else MeetingStatus.SCHEDULED,
+        reminder_offsets=sorted(set(draft.get("reminders", [])), reverse=True),
+        remind_non_responders=bool(draft.get("non_responders")),
+        sequence=0,
+        created_at=now,
+        updated_at=now,
+        translations=[
+            MeetingTranslation(locale=loc, title=text["title"], agenda=text.get("agenda", ""))
+            for loc, text in texts.items()
+        ],
+    )
+    return meeting
+
+
+def build_poll(draft: dict[str, Any], now: datetime) -> DatePoll:
+    """The date poll of a proposed meeting, its slots in time order."""
+    starts = sorted(datetime.fromisoformat(value) for value in draft.get("slots", []))
+    return DatePoll(is_open=True, created_at=now, slots=[DateSlot(start_at=s) for s in starts])
+
+
+SAMPLE_ZONES = ("Asia/Manila", "America/Montevideo", "Africa/Nairobi", "Europe/Paris")
+
+
+async def preview_zone(
+    session: AsyncSession, audience: Select[int], zone: str, at: datetime
+) -> str:
+    """The zone whose clock differs most from the coordinator's, among the invited members
+    (or a few far-apart zones when the group is small), to preview what others will see."""
+    zones = set(
+        await session.scalars(
+            select(Member.timezone).where(Member.id.in_(audience), Member.timezone.is_not(None))
+        )
+    )
+    candidates = sorted(z for z in zones if z and valid_zone(z)) or list(SAMPLE_ZONES)
+
+    def distance(other: str) -> int:
+        here = at.astimezone(ZoneInfo(zone)).utcoffset() or timedelta(0)
+        there = at.astimezone(ZoneInfo(other)).utcoffset() or timedelta(0)
+        diff = abs(int((there - here).total_seconds()))
+        return min(diff, 24 * 3600 - diff)
+
+    best = max(candidates, key=distance)
+    if distance(best) == 0:
+        best = max(SAMPLE_ZONES, key=distance)
+    return best

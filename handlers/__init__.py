@@ -7,13 +7,25 @@ from aiogram import Router
 
 def setup_routers() -> Router:
     """Gather every area's router under a new root (a restarted dispatcher gets a new one)."""
-    from handlers import admin, fallback, onboarding, privacy, profile
+    from handlers import (
+        admin,
+        fallback,
+        meeting_create,
+        meeting_manage,
+        meetings,
+        onboarding,
+        privacy,
+        profile,
+    )
 
     routers = [
         onboarding.router,
         admin.router,
         profile.router,
         privacy.router,
+        meetings.router,
+        meeting_create.router,
+        meeting_manage.router,
         fallback.router,
     ]
     root = Router(name="root")

@@ -99,12 +99,13 @@ class Meeting(Base):
     def text(self, locale: str) -> tuple[str, str]:
         """Title and agenda in the member's language, else in the language it was written in."""
         by_locale = {t.locale: t for t in self.translations}
-        chosen = by_locale.get(locale) or by_locale.get(self.locale)
-        if chosen is None and self.translations:
-            chosen = self.translations[0]
-        if chosen is None:
+        source = by_locale.get(self.locale) or (
+            self.translations[0] if self.translations else None
+        )
+        chosen = by_locale.get(locale) or source
+        if chosen is None or source is None:
             return "", ""
-        return chosen.title, chosen.agenda
+        return chosen.title, chosen.agenda or source.agenda
 
     @property
     def is_cancelled(self) -> bool:
@@ -374,6 +375,12 @@ async def schedulable_groups(session: AsyncSession, member: Member) -> list[Work
 async def get_poll(session: AsyncSession, meeting_id: int) -> DatePoll | None:
     """The date poll of a proposed meeting."""
     return await session.scalar(select(DatePoll).where(DatePoll.meeting_id == meeting_id))
+
+
+async def meeting_of_poll(session: AsyncSession, poll_id: int) -> Meeting | None:
+    """The meeting a date poll belongs to."""
+    poll = await session.get(DatePoll, poll_id)
+    return await session.get(Meeting, poll.meeting_id) if poll else None
 
 
 async def get_slot(session: AsyncSession, slot_id: int) -> DateSlot | None:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.group import WorkingGroup, memberships_of
+from models.meeting import export_meetings
 from models.member import Member
 
 
@@ -40,4 +41,5 @@ async def export_member(session: AsyncSession, member: Member) -> dict[str, Any]
             "last_seen_at": member.last_seen_at.isoformat(),
         },
         "working_groups": memberships,
+        **await export_meetings(session, member.id),
     }
