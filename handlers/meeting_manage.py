@@ -328,6 +328,7 @@ async def on_action(
             await message.answer(_("That time has already passed. Please send another one."))
             return
         await clear_buttons(call)
+        meeting.zone = data.get("zone") or meeting.zone  # the zone the new time was given in
         await reschedule(session, meeting, moment, member, now)
         await state.clear()
         await message.answer(

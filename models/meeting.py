@@ -321,7 +321,10 @@ async def upcoming_for(session: AsyncSession, member: Member, now: datetime) -> 
     """Scheduled meetings of the member's groups that have not ended yet, soonest first."""
     rows = await session.scalars(
         visible_meetings(member)
-        .where(Meeting.status == MeetingStatus.SCHEDULED, Meeting.start_at.is_not(None))
+        .where(
+            Meeting.status == MeetingStatus.SCHEDULED,
+            Meeting.start_at > now - timedelta(days=1),  # no meeting lasts longer
+        )
         .order_by(Meeting.start_at)
     )
     return [m for m in rows if m.start_at and end_of(m) > now]
@@ -341,12 +344,13 @@ async def open_polls_for(session: AsyncSession, member: Member) -> list[tuple[Me
 
 async def managed_meetings(session: AsyncSession, member: Member, now: datetime) -> list[Meeting]:
     """Meetings the member may manage: recent and upcoming ones, date polls included."""
-    query = select(Meeting).where(Meeting.status != MeetingStatus.CANCELLED)
+    query = select(Meeting).where(
+        Meeting.status != MeetingStatus.CANCELLED,
+        or_(Meeting.start_at.is_(None), Meeting.start_at > now - timedelta(days=30)),
+    )
     if not member.is_admin:
         query = query.where(Meeting.group_id.in_(coordinated_group_ids(member.id)))
-    rows = await session.scalars(query.order_by(Meeting.start_at.desc(), Meeting.id.desc()))
-    recent = now.timestamp() - 30 * 24 * 3600
-    return [m for m in rows if m.start_at is None or m.start_at.timestamp() > recent]
+    return list(await session.scalars(query.order_by(Meeting.id.desc())))
 
 
 def end_of(meeting: Meeting) -> datetime:

@@ -401,3 +401,38 @@ async def test_minutes_go_to_those_who_attended_or_to_everyone(
     voices = await eventually(lambda: [m for m in net.cairo.messages() if "voice" in m])
     assert len(voices) == 1
     await eventually(lambda: [m for m in net.manila.messages() if "voice" in m])
+
+    await open_managed(c, "Strategy call")
+    await c.click("📝 Send minutes or outcomes")
+    await c.send(sticker=True)
+    assert texts_with(c, "Please send a text, a document or a voice note.")
+    await c.send("Decisions: <b>campaign</b> in May")
+    await c.click("The whole group (4)")
+    minutes = await eventually(lambda: texts_with(net.manila, "Decisions:"))
+    assert "Compte rendu" in minutes[0]["text"]
+    assert "<b>campaign</b>" in minutes[0]["text"], "typed text is shown as written"
+
+
+async def test_admin_schedules_for_the_whole_network(
+    bot: RunningBot, client: Any, fake: FakeTelegram
+) -> None:
+    from tests.conftest import add_member
+
+    net = await network(bot, client)
+    admin = client(6199, "Admin", language_code="en")
+    await add_member(bot, 6199, "Admin", locale="en", country="FR", role="admin")
+    await admin.send("/newmeeting")
+    assert "Women and ESCR" in admin.buttons()
+    await admin.click("🌐 Whole network")
+    await admin.send("General assembly")
+    await admin.click("Skip")
+    await admin.click("Continue ▶")
+    await admin.click("📅 I know the date and time")
+    await admin.send("20/03/2027 15:00")  # Paris, UTC+01:00
+    await admin.click("2 hours")
+    await admin.send("https://meet.example.org/assembly")
+    await admin.click("Skip")
+    await admin.click("Continue ▶")
+    await admin.click("✅ Send (recipients: 6)")
+    pedro = await announcement(net.outsider, "General assembly")
+    assert "11:00" in pedro["text"] and "Toda la red" in pedro["text"]
