@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run | worker | migrate | admin promote|demote ID`."""
+"""Command line: `python -m bot run | worker | migrate | admin promote|demote ID | seed FILE`."""
 
 from __future__ import annotations
 
@@ -61,6 +61,32 @@ async def _admin(settings: Settings, action: str, telegram_id: int) -> int:
         await engine.dispose()
 
 
+async def _seed(settings: Settings, path: str) -> int:
+    from pathlib import Path
+
+    from bot.clock import Clock
+    from bot.db import create_engine, create_sessionmaker, migrate
+    from bot.seed import SeedError, apply_seed, read_seed
+
+    try:
+        seed = read_seed(Path(path), settings.default_locale)
+    except SeedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    await migrate(settings.db_url)
+    engine = create_engine(settings.db_url)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            report = await apply_seed(session, seed, Clock().now())
+    finally:
+        await engine.dispose()
+    print(
+        f"working groups: {len(report.created)} created, {len(report.updated)} updated "
+        f"({', '.join(report.created + report.updated)})"
+    )
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The sub-commands an operator needs."""
     ap = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
@@ -72,6 +98,8 @@ def parser() -> argparse.ArgumentParser:
     adm = sub.add_parser("admin", help="promote or demote a network admin")
     adm.add_argument("action", choices=["promote", "demote"])
     adm.add_argument("telegram_id", type=int)
+    seed = sub.add_parser("seed", help="load working groups and their translations from YAML")
+    seed.add_argument("file", help="e.g. seed/working_groups.yaml")
     return ap
 
 
@@ -87,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_migrate(settings, args.revision))
     elif command == "admin":
         return asyncio.run(_admin(settings, args.action, args.telegram_id))
+    elif command == "seed":
+        return asyncio.run(_seed(settings, args.file))
     elif command == "worker":
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_worker(settings))

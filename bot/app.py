@@ -63,7 +63,12 @@ class App:
 
 def create_bot(settings: Settings) -> Bot:
     """A Bot talking to the Bot API server named by TELEGRAM_API_URL, HTML by default."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    # Enough connections for every delivery send in flight plus polling and handlers' replies;
+    # aiohttp's default pool (100) would otherwise cap the engine at 100 / round-trip time.
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(settings.telegram_api_url),
+        limit=max(100, settings.delivery_workers + 50),
+    )
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -114,10 +119,14 @@ def create_dispatcher(
 def renderers() -> dict[str, Renderer]:
     """Delivery renderers by broadcast kind: one line per kind (see bot/delivery.py)."""
     from bot import meeting_delivery as meetings
+    from bot.announcements import render_announcement
+    from bot.groups import render_chat_opened
     from bot.notice import render_notice
 
     return {
         "notice": render_notice,
+        "announcement": render_announcement,
+        "group_chat": render_chat_opened,
         "meeting": meetings.render_meeting,
         "meeting_change": meetings.render_change,
         "meeting_reminder": meetings.render_reminder,

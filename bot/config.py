@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     delivery_progress_seconds: float = 5.0  # least time between two progress edits
     delivery_poll_seconds: float = 1.0  # how often an idle engine looks for new deliveries
     scheduler_poll_seconds: float = 1.0  # how often the scheduler looks for due jobs
+    delivery_retention_days: int = 60  # finished broadcasts and jobs are erased after this
     run_delivery: bool = True
     run_scheduler: bool = True
     # Webhook mode (optional; long polling when unset).

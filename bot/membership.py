@@ -15,6 +15,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import geo
+from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import Translator
 from models.member import Member, MemberStatus, Role, list_admins
@@ -60,8 +61,14 @@ async def finish_onboarding(
     bot: Bot,
     i18n: Translator,
     after: str | None,
+    *,
+    clock: Clock,
 ) -> None:
-    """Approve at once (open registration or a bootstrap admin), else ask the admins."""
+    """Approve at once (open registration or a bootstrap admin), else ask the admins.
+
+    A deep link followed before the approval is acted on now, as far as it can be (a working
+    group request waits for the approval).
+    """
     await state.set_data({})
     if member.telegram_id in settings.admin_ids:
         member.role = Role.ADMIN
@@ -76,7 +83,9 @@ async def finish_onboarding(
         if after:
             from handlers.deeplinks import handle_payload
 
-            await handle_payload(message, member, session, _, settings, bot, i18n, after)
+            await handle_payload(
+                message, member, session, _, settings, bot, i18n, after, clock=clock
+            )
         return
     member.status = MemberStatus.PENDING
     await session.flush()
@@ -87,6 +96,11 @@ async def finish_onboarding(
         ).format(name=html.escape(member.display_name))
     )
     await notify_admins(session, bot, i18n, member)
+    if after:
+        # A group asked for through a deep link waits for the approval (see bot/groups.py).
+        from handlers.deeplinks import handle_payload
+
+        await handle_payload(message, member, session, _, settings, bot, i18n, after, clock=clock)
 
 
 async def notify_admins(
@@ -118,16 +132,16 @@ async def notify_admins(
 async def tell_member(bot: Bot, i18n: Translator, member: Member, approved: bool) -> bool:
     """Tell the member the admins' decision in their own language."""
 
-    def t(msg: str) -> str:
+    def _(msg: str) -> str:
         return i18n.gettext(msg, locale=member.locale)
 
     if approved:
-        text = t(
+        text = _(
             "Good news: your membership has been approved! Use /groups to join working groups. "
             "/help lists everything you can do."
         )
     else:
-        text = t(
+        text = _(
             "Your membership request was not approved. If you think this is a mistake, contact "
             "the network's secretariat. You can erase your data with /forget."
         )

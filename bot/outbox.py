@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, Update, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.base import utcnow
@@ -16,20 +17,26 @@ from models.delivery import Delivery, DeliveryStatus, mark_members_unreachable
 
 log = logging.getLogger(__name__)
 
-FLUSH_EVERY = 0.2  # seconds; also bounds how many finished sends a kill -9 can forget
-FLUSH_AT = 400  # rows: flush early when this many are waiting
 MAX_ERROR = 300
 
 
 class OutcomeWriter:
     """Collects outcomes in memory and writes them in one transaction per flush.
 
-    The latest outcome per delivery wins, so a multi-part delivery that progresses and then
-    finishes inside one flush window is written once.
+    It writes as soon as there is something to write, so outcomes arriving while a flush
+    runs form the next batch: one send at a time at 30 msg/s, dozens at 1,000 msg/s. This
+    keeps the outcomes a kill -9 can lose down to those of a single commit. The latest
+    outcome per delivery wins, so a multi-part delivery that progresses and then finishes
+    inside one batch is written once.
     """
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        on_unreachable_written: Callable[[set[int]], None] | None = None,
+    ) -> None:
         self.sessionmaker = sessionmaker
+        self.on_unreachable_written = on_unreachable_written
         self._rows: dict[int, dict[str, Any]] = {}
         self._unreachable: set[int] = set()
         self._kick = asyncio.Event()
@@ -59,7 +66,6 @@ class OutcomeWriter:
                 "message_id": message_id,
                 "last_message_id": last_message_id,
                 "sent_at": sent_at,
-                "claimed_by": None,
             },
         )
 
@@ -112,8 +118,7 @@ class OutcomeWriter:
             previous.update(values)
         else:
             self._rows[delivery_id] = {"id": delivery_id, **values}
-        if len(self._rows) >= FLUSH_AT:
-            self._kick.set()
+        self._kick.set()
 
     @property
     def backlog(self) -> int:
@@ -142,8 +147,7 @@ class OutcomeWriter:
     async def _run(self) -> None:
         failures = 0
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._kick.wait(), FLUSH_EVERY)
+            await self._kick.wait()
             self._kick.clear()
             if await self.flush():
                 failures = 0
@@ -159,13 +163,11 @@ class OutcomeWriter:
         members, self._unreachable = self._unreachable, set()
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in rows.values():
-            groups.setdefault(tuple(sorted(row)), []).append(row)
+            groups.setdefault(tuple(sorted(k for k in row if k != "id")), []).append(row)
         try:
             async with self.sessionmaker() as session, session.begin():
-                for batch in groups.values():
-                    await session.execute(
-                        update(Delivery).execution_options(synchronize_session=False), batch
-                    )
+                for columns, batch in groups.items():
+                    await session.execute(_update_by_id(columns), _params(columns, batch))
                 await mark_members_unreachable(session, sorted(members), utcnow())
         except Exception:
             log.exception("writing %d delivery outcomes failed; will retry", len(rows))
@@ -174,7 +176,27 @@ class OutcomeWriter:
             self._unreachable |= members
             return False
         self.written += len(rows)
+        if members and self.on_unreachable_written is not None:
+            self.on_unreachable_written(members)
         return True
+
+
+def _update_by_id(columns: tuple[str, ...]) -> Update:
+    """UPDATE deliveries SET <columns> WHERE id = :id, for executemany.
+
+    Plain Core on purpose: a delivery deleted meanwhile (its member erased their data) must
+    simply match no row, where the ORM's bulk update would raise for the whole batch.
+    """
+    table = cast(Table, Delivery.__table__)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values({name: bindparam("v_" + name) for name in columns})
+    )
+
+
+def _params(columns: tuple[str, ...], batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"row_id": row["id"], **{"v_" + name: row[name] for name in columns}} for row in batch]
 
 
 def _clip(text: str | None) -> str | None:

@@ -57,14 +57,14 @@ class ProgressReporter:
         self.interval = timedelta(seconds=app.settings.delivery_progress_seconds)
         self._seen: dict[int, tuple[float, int]] = {}
 
-    async def tick(self) -> list[int]:
+    async def tick(self) -> set[int]:
         """Finish broadcasts with nothing left to send, refresh due progress messages.
 
-        Returns the ids of broadcasts this call finished.
+        Returns the ids of the broadcasts still active.
         """
         async with self.app.sessionmaker() as session:
             broadcasts = await active_broadcasts(session)
-        finished = []
+        active = set()
         for broadcast in broadcasts:
             async with self.app.sessionmaker() as session:
                 still_open = await has_open_deliveries(session, broadcast.id)
@@ -72,9 +72,9 @@ class ProgressReporter:
                 async with self.app.sessionmaker() as session, session.begin():
                     won = await finish_broadcast(session, broadcast.id, utcnow())
                 if won:
-                    finished.append(broadcast.id)
                     await self._summary(broadcast)
                 continue
+            active.add(broadcast.id)
             if broadcast.progress_chat_id is None:
                 continue
             now = utcnow()
@@ -84,7 +84,7 @@ class ProgressReporter:
                 won = await take_progress_turn(session, broadcast.id, now, now - self.interval)
             if won:
                 await self._update(broadcast)
-        return finished
+        return active
 
     async def _locale(self, broadcast: Broadcast) -> str:
         """The coordinator's language."""

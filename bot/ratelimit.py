@@ -27,19 +27,25 @@ log = logging.getLogger(__name__)
 # Aim a little under each published limit: requests reach Telegram with a few milliseconds of
 # jitter, and a bucket run at exactly 30/s would now and then land 31 inside one second.
 MARGIN = 0.985
-# Chat limiters forget a chat this long after its last send (its bucket is full again anyway).
-FORGET_AFTER = 120.0
+# How often the chat limiter drops chats whose bucket is full again.
+SWEEP_EVERY = 1.0
 # Methods that put something into a chat (and so count against the flood limits).
 FLOOD_PREFIXES = ("send", "copy", "forward", "edit")
 FLOOD_EXEMPT = frozenset({"sendChatAction"})
 
 
 class TokenBucket:
-    """A bucket of `burst` tokens refilled at `rate` per second (GCRA: no timer, one float)."""
+    """A bucket of `burst` tokens refilled at `rate` per second (GCRA: no timer, one float).
 
-    def __init__(self, rate: float, burst: float = 1.0) -> None:
+    A sender that wakes up a little late (timers overshoot by a millisecond or so) keeps its
+    schedule instead of losing that time on every send: up to `slack` seconds of lateness
+    are made up. Sends then stay on an ideal grid of `1/rate`, never more than `slack` late.
+    """
+
+    def __init__(self, rate: float, burst: float = 1.0, slack: float = 0.005) -> None:
         self.interval = 1.0 / rate if rate > 0 else 0.0
         self.tolerance = self.interval * max(burst - 1.0, 0.0)
+        self.slack = min(slack, self.interval / 4)
         self.tat = 0.0  # theoretical arrival time of the next conforming request
 
     def ready_at(self, now: float) -> float:
@@ -48,57 +54,43 @@ class TokenBucket:
 
     def take(self, at: float) -> None:
         """Spend a token at `at` (which must be >= ready_at)."""
-        self.tat = max(at, self.tat) + self.interval
+        self.tat = max(at - self.slack, self.tat) + self.interval
 
 
 class ChatLimits:
-    """Per-chat pacing: 1 message a second to any chat, and at most N a minute to a group."""
+    """Per-chat pacing: 1 message a second to any chat, and at most N a minute to a group.
+
+    Each chat's bucket holds one token, so a chat whose next slot has passed is simply
+    forgotten: memory follows the chats written to in the last few seconds, not the audience.
+    """
 
     def __init__(self, per_chat: float, per_group_minute: float) -> None:
-        self.per_chat = per_chat * MARGIN
-        self.per_group = per_group_minute / 60.0 * MARGIN
-        self._chats: dict[int, TokenBucket] = {}
-        self._groups: dict[int, TokenBucket] = {}
-        self._last: dict[int, float] = {}
-        self._swept = time.monotonic()
+        self.chat_interval = 1.0 / (per_chat * MARGIN) if per_chat > 0 else 0.0
+        self.group_interval = 60.0 / (per_group_minute * MARGIN) if per_group_minute > 0 else 0.0
+        self._chats: dict[int, float] = {}  # chat id -> earliest time of its next message
+        self._groups: dict[int, float] = {}
+        self._swept = 0.0
 
     def ready_at(self, chat_id: int, now: float) -> float:
         """When this chat may get its next message."""
-        at = now
-        bucket = self._chats.get(chat_id)
-        if bucket is not None:
-            at = bucket.ready_at(at)
-        group = self._groups.get(chat_id)
-        if group is not None:
-            at = group.ready_at(at)
-        return at
+        return max(now, self._chats.get(chat_id, 0.0), self._groups.get(chat_id, 0.0))
 
     def take(self, chat_id: int, at: float) -> None:
         """Note a message to this chat sent at `at`."""
-        bucket = self._chats.get(chat_id)
-        if bucket is None:
-            bucket = self._chats[chat_id] = TokenBucket(self.per_chat)
-        bucket.take(at)
+        self._chats[chat_id] = max(at, self._chats.get(chat_id, 0.0)) + self.chat_interval
         if chat_id < 0:  # groups, supergroups and channels have negative ids
-            group = self._groups.get(chat_id)
-            if group is None:
-                group = self._groups[chat_id] = TokenBucket(self.per_group)
-            group.take(at)
-        self._last[chat_id] = at
-        if at - self._swept > FORGET_AFTER:
+            self._groups[chat_id] = max(at, self._groups.get(chat_id, 0.0)) + self.group_interval
+        if at - self._swept > SWEEP_EVERY:
             self._sweep(at)
 
     def _sweep(self, now: float) -> None:
-        """Drop chats idle long enough that their buckets are full: memory stays flat."""
-        stale = [chat for chat, last in self._last.items() if now - last > FORGET_AFTER]
-        for chat in stale:
-            self._last.pop(chat, None)
-            self._chats.pop(chat, None)
-            self._groups.pop(chat, None)
+        """Forget chats whose next slot has come: their buckets are full again."""
+        self._chats = {chat: tat for chat, tat in self._chats.items() if tat > now}
+        self._groups = {chat: tat for chat, tat in self._groups.items() if tat > now}
         self._swept = now
 
     def __len__(self) -> int:
-        return len(self._last)
+        return len(self._chats)
 
 
 class FloodGate:

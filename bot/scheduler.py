@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
-from models.job import Job, JobStatus
+from models.job import Job, JobStatus, prune_jobs
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 WAKE_KEY = "scheduler_wake"
 BATCH = 50
+PRUNE_EVERY = 3600.0  # seconds between two passes erasing long-finished jobs
 MAX_ERROR = 300
 
 
@@ -201,7 +202,7 @@ class Scheduler:
         self._wake.set()
 
     async def _loop(self) -> None:
-        last_reclaim = -1e9
+        last_reclaim = last_prune = -1e9
         loop = asyncio.get_running_loop()
         while not self._stopping:
             try:
@@ -209,6 +210,9 @@ class Scheduler:
                     await self._reclaim()
                     last_reclaim = loop.time()
                 ran = await self.run_due()
+                if loop.time() - last_prune > PRUNE_EVERY:
+                    await self._prune()
+                    last_prune = loop.time()
             except Exception:
                 log.exception("scheduler pass failed")
                 ran = 0
@@ -217,6 +221,14 @@ class Scheduler:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll)
+
+    async def _prune(self) -> None:
+        """Erase jobs finished longer ago than the retention period."""
+        before = utcnow() - timedelta(days=self.app.settings.delivery_retention_days)
+        async with self.app.sessionmaker() as session, session.begin():
+            erased = await prune_jobs(session, before)
+        if erased:
+            log.info("erased %d finished jobs", erased)
 
     async def _reclaim(self) -> None:
         """Jobs left `running` by a dead worker are pending again (their effects rolled back)."""
@@ -326,3 +338,8 @@ class Scheduler:
                 )
                 .execution_options(synchronize_session=False)
             )
+
+
+def scheduler_of(app: App) -> Scheduler | None:
+    """The scheduler running in this process, if any (tests wake it after moving the clock)."""
+    return next((s for s in app.services if isinstance(s, Scheduler)), None)

@@ -50,7 +50,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile, Message
 from sqlalchemy import select, update
 
-from bot.delivery import WAKE_KEY, Outgoing, RenderContext, Renderer
+from bot.delivery import WAKE_KEY, Outgoing, Priority, RenderContext, Renderer
 from bot.outbox import OutcomeWriter
 from bot.ratelimit import ChatLimits, FloodGate
 from models.base import utcnow
@@ -59,6 +59,7 @@ from models.delivery import (
     BroadcastStatus,
     DeliveryStatus,
     claim_deliveries,
+    prune_finished,
     reclaim_abandoned,
     release_claims,
     renew_claims,
@@ -76,6 +77,7 @@ REQUEST_TIMEOUT = 20  # seconds for one Bot API request
 DRAIN_TIMEOUT = 15.0  # seconds a graceful stop waits for sends in flight
 MAX_BACKOFF = 600.0
 CLAIM_MAX = 500
+PRUNE_EVERY = 3600.0  # seconds between two passes erasing long-finished broadcasts
 
 
 @dataclass(slots=True)
@@ -133,6 +135,11 @@ class LocalQueue:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), timeout)
 
+    def least_urgent(self) -> int | None:
+        """The highest priority number among the items held (None when empty)."""
+        priorities = [e[0] for e in self._ready] + [e[2].priority for e in self._later]
+        return max(priorities, default=None)
+
     def drain(self) -> list[Item]:
         """Take every item out (on stop, to give the claims back)."""
         items = [entry[3] for entry in self._ready] + [entry[2] for entry in self._later]
@@ -169,7 +176,9 @@ class DeliveryService:
         self.gate: FloodGate = app.gate
         self.chats = ChatLimits(settings.send_rate_per_chat, settings.send_rate_per_group_minute)
         self.queue = LocalQueue(self.chats)
-        self.writer = OutcomeWriter(app.sessionmaker)
+        # Members found unreachable whose mark is not written yet (then the row says so).
+        self._unreachable: set[int] = set()
+        self.writer = OutcomeWriter(app.sessionmaker, self._unreachable.difference_update)
         self.progress = ProgressReporter(app, self.gate, self.chats)
         self.concurrency = max(1, settings.delivery_workers)
         rate = settings.send_rate_global if settings.send_rate_global > 0 else 10_000.0
@@ -184,7 +193,6 @@ class DeliveryService:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._sends: set[asyncio.Task[None]] = set()
-        self._unreachable: set[int] = set()
         self._broadcasts: dict[int, Broadcast] = {}
         self._caches: dict[int, dict[str, Any]] = {}
         self._uploads: dict[tuple[int, str], str] = {}
@@ -259,13 +267,21 @@ class DeliveryService:
         poll = self.settings.delivery_poll_seconds
         failures = 0
         while not self._stopping:
-            room = self.high_water - len(self.queue)
-            if room <= self.high_water - self.low_water and len(self.queue) > 0:
-                self._room.clear()
-                await self._room.wait()
-                continue
+            held = len(self.queue)
+            more_urgent_than: int | None = None
+            limit = min(self.high_water - held, CLAIM_MAX)
+            if held > self.low_water:
+                # Enough in hand. Wait for room, but on a new commit (or each poll) look for
+                # work more urgent than the least urgent held, so it overtakes at once.
+                if not await self._room_or_wake(poll):
+                    continue
+                worst = self.queue.least_urgent()
+                limit = min(2 * self.high_water - held, CLAIM_MAX)
+                if worst is None or worst <= Priority.URGENT or limit <= 0:
+                    continue
+                more_urgent_than = worst
             try:
-                rows = await self._claim(min(room, CLAIM_MAX))
+                rows = await self._claim(limit, more_urgent_than)
                 failures = 0
             except Exception:
                 failures += 1
@@ -273,18 +289,27 @@ class DeliveryService:
                 await asyncio.sleep(min(0.5 * 2**failures, 10.0))
                 continue
             if not rows:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), poll)
+                if more_urgent_than is None:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), poll)
                 continue
-            try:
-                await self._render(rows)
-            except Exception:
-                log.exception("rendering %d deliveries failed", len(rows))
-                for row in rows:
-                    self._retry(_item(row), "render: internal error")
+            await self._render(rows)
 
-    async def _claim(self, limit: int) -> list[Row[Any]]:
+    async def _room_or_wake(self, poll: float) -> bool:
+        """Wait until the queue has room (False) or new work may be waiting (True)."""
+        self._room.clear()
+        self._wake.clear()
+        room = asyncio.ensure_future(self._room.wait())
+        wake = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({room, wake}, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            room.cancel()
+            wake.cancel()
+        return not self._room.is_set() and not self._stopping
+
+    async def _claim(self, limit: int, more_urgent_than: int | None = None) -> list[Row[Any]]:
         async with self.app.sessionmaker() as session, session.begin():
             rows = await claim_deliveries(
                 session,
@@ -292,6 +317,7 @@ class DeliveryService:
                 now=self.app.clock.now(),
                 lease_at=utcnow(),
                 limit=limit,
+                more_urgent_than=more_urgent_than,
             )
             fresh = {row.broadcast_id for row in rows} - self._broadcasts.keys()
             if fresh:
@@ -304,58 +330,75 @@ class DeliveryService:
             return rows
 
     async def _render(self, rows: list[Row[Any]]) -> None:
-        """Build each claimed delivery's messages, in its recipient's language, now."""
+        """Build each claimed delivery's messages, in its recipient's language, now.
+
+        A database error midway sends the rows not yet handled back to the queue (retry);
+        the ones already queued or finished stay as they are.
+        """
+        done = 0
+        try:
+            async with self.app.sessionmaker() as session:
+                member_ids = {row.member_id for row in rows if row.member_id is not None}
+                members: dict[int, Member] = {}
+                if member_ids:
+                    found = await session.scalars(select(Member).where(Member.id.in_(member_ids)))
+                    members = {m.id: m for m in found}
+                for row in rows:
+                    await self._render_one(session, row, members)
+                    done += 1
+        except Exception:
+            log.exception("rendering %d deliveries failed", len(rows) - done)
+            for row in rows[done:]:
+                self._retry(_item(row), "render: internal error")
+
+    async def _render_one(self, session: Any, row: Row[Any], members: dict[int, Member]) -> None:
+        """Queue one delivery with its rendered parts, or record why it is not sent."""
+        item = _item(row)
+        broadcast = await self._broadcast(session, row.broadcast_id)
+        if broadcast is None or broadcast.status == BroadcastStatus.CANCELLED:
+            self._finish(item, DeliveryStatus.CANCELLED)
+            return
+        member = members.get(row.member_id) if row.member_id is not None else None
+        if row.member_id is not None:
+            if member is None:
+                self._finish(item, DeliveryStatus.SKIPPED, "member left")
+                return
+            if member.unreachable_at is not None or member.id in self._unreachable:
+                self._finish(item, DeliveryStatus.UNREACHABLE, "member unreachable")
+                return
+        renderer = self.renderers.get(broadcast.kind)
+        if renderer is None:
+            self._finish(item, DeliveryStatus.FAILED, f"no renderer for {broadcast.kind!r}")
+            return
         i18n = self.app.i18n
-        default = self.settings.default_locale
-        async with self.app.sessionmaker() as session:
-            member_ids = {row.member_id for row in rows if row.member_id is not None}
-            members: dict[int, Member] = {}
-            if member_ids:
-                found = await session.scalars(select(Member).where(Member.id.in_(member_ids)))
-                members = {m.id: m for m in found}
-            for row in rows:
-                item = _item(row)
-                broadcast = await self._broadcast(session, row.broadcast_id)
-                if broadcast is None or broadcast.status == BroadcastStatus.CANCELLED:
-                    self._finish(item, DeliveryStatus.CANCELLED)
-                    continue
-                member = members.get(row.member_id) if row.member_id is not None else None
-                if row.member_id is not None:
-                    if member is None:
-                        self._finish(item, DeliveryStatus.SKIPPED, "member left")
-                        continue
-                    if member.unreachable_at is not None or member.id in self._unreachable:
-                        self._finish(item, DeliveryStatus.UNREACHABLE, "member unreachable")
-                        continue
-                renderer = self.renderers.get(broadcast.kind)
-                if renderer is None:
-                    error = f"no renderer for {broadcast.kind!r}"
-                    self._finish(item, DeliveryStatus.FAILED, error)
-                    continue
-                locale = member.locale if member else broadcast.payload.get("locale") or default
-                context = RenderContext(
-                    session=session,
-                    app=self.app,
-                    broadcast=broadcast,
-                    member=member,
-                    chat_id=row.chat_id,
-                    locale=locale,
-                    _=functools.partial(i18n.gettext, locale=locale),
-                    cache=self._caches.setdefault(broadcast.id, {}),
-                )
-                try:
-                    with i18n.context(), i18n.use_locale(locale):
-                        parts = await renderer(context)
-                except Exception as exc:
-                    log.exception("renderer %r failed for delivery %d", broadcast.kind, item.id)
-                    self._finish(item, DeliveryStatus.FAILED, f"render: {exc!r}")
-                    continue
-                if not parts or item.parts_sent >= len(parts):
-                    status = DeliveryStatus.SENT if item.parts_sent else DeliveryStatus.SKIPPED
-                    self._finish(item, status)
-                    continue
-                item.parts = parts
-                self.queue.push(item)
+        locale = (
+            member.locale
+            if member
+            else broadcast.payload.get("locale") or self.settings.default_locale
+        )
+        context = RenderContext(
+            session=session,
+            app=self.app,
+            broadcast=broadcast,
+            member=member,
+            chat_id=row.chat_id,
+            locale=locale,
+            _=functools.partial(i18n.gettext, locale=locale),
+            cache=self._caches.setdefault(broadcast.id, {}),
+        )
+        try:
+            with i18n.context(), i18n.use_locale(locale):
+                parts = await renderer(context)
+        except Exception as exc:
+            log.exception("renderer %r failed for delivery %d", broadcast.kind, item.id)
+            self._finish(item, DeliveryStatus.FAILED, f"render: {exc!r}")
+            return
+        if not parts or item.parts_sent >= len(parts):
+            status = DeliveryStatus.SENT if item.parts_sent else DeliveryStatus.SKIPPED
+            self._finish(item, status)
+            return
+        item.parts = parts
+        self.queue.push(item)
 
     async def _broadcast(self, session: Any, broadcast_id: int) -> Broadcast | None:
         cached = self._broadcasts.get(broadcast_id)
@@ -528,7 +571,7 @@ class DeliveryService:
         lease = self.lease.total_seconds()
         renew_every = max(lease / 3, 0.2)
         tick = min(1.0, renew_every)
-        last_renew = last_reclaim = -1e9
+        last_renew = last_reclaim = last_prune = -1e9
         while True:
             now = time.monotonic()
             try:
@@ -549,12 +592,28 @@ class DeliveryService:
                             taken,
                         )
                         self._wake.set()
-                finished = await self.progress.tick()
-                for broadcast_id in finished:
+                active = await self.progress.tick()
+                for broadcast_id in set(self._broadcasts) - active:
                     self.forget_broadcast(broadcast_id)
+                if now - last_prune >= PRUNE_EVERY:
+                    await self._prune()
+                    last_prune = now
             except Exception:
                 log.exception("delivery housekeeping failed")
             await asyncio.sleep(tick)
+
+    async def _prune(self) -> None:
+        """Erase long-finished broadcasts and their delivery records (data minimisation)."""
+        before = utcnow() - timedelta(days=self.settings.delivery_retention_days)
+        erased = 0
+        while True:
+            async with self.app.sessionmaker() as session, session.begin():
+                count = await prune_finished(session, before)
+            erased += count
+            if not count:
+                break
+        if erased:
+            log.info("erased %d broadcasts finished before %s", erased, before.date())
 
 
 def _item(row: Row[Any]) -> Item:
@@ -575,3 +634,8 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, TelegramAPIError):
         return exc.message
     return type(exc).__name__
+
+
+def engine_of(app: App) -> DeliveryService | None:
+    """The delivery engine running in this process, if any (tests register renderers on it)."""
+    return next((s for s in app.services if isinstance(s, DeliveryService)), None)

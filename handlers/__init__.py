@@ -9,13 +9,18 @@ def setup_routers() -> Router:
     """Gather every area's router under a new root (a restarted dispatcher gets a new one)."""
     from handlers import (
         admin,
+        announcements,
         fallback,
+        group_admin,
+        group_chat,
+        groups,
         meeting_create,
         meeting_manage,
         meetings,
         onboarding,
         privacy,
         profile,
+        reachability,
     )
 
     routers = [
@@ -23,6 +28,11 @@ def setup_routers() -> Router:
         admin.router,
         profile.router,
         privacy.router,
+        groups.router,
+        group_admin.router,
+        group_chat.router,
+        announcements.router,
+        reachability.router,
         meetings.router,
         meeting_create.router,
         meeting_manage.router,

@@ -9,6 +9,8 @@ from aiogram import Bot, F, Router
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.app import App
+from bot.groups import Groups
 from bot.i18n import Translator
 from bot.membership import ReviewCb, tell_member
 from handlers.ui import clear_buttons
@@ -28,6 +30,7 @@ async def review(
     _: Gettext,
     bot: Bot,
     i18n: Translator,
+    app: App,
 ) -> None:
     """Approve or decline a pending member and tell them in their language."""
     if member is None or not member.is_admin:
@@ -52,3 +55,5 @@ async def review(
     await call.answer()
     await call.message.edit_text(f"{call.message.html_text}\n\n{outcome}")
     await tell_member(bot, i18n, candidate, callback_data.approve)
+    # Working groups they asked for through a deep link while waiting.
+    await Groups.of(session, app).after_network_decision(candidate, callback_data.approve)

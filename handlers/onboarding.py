@@ -286,7 +286,7 @@ async def next_step(
     else:
         await state.set_state(None)
         await finish_onboarding(
-            message, state, member, session, _, settings, bot, i18n, data.get("after")
+            message, state, member, session, _, settings, bot, i18n, data.get("after"), clock=clock
         )
 
 
@@ -339,10 +339,12 @@ async def start(
     from handlers.privacy import help_text
 
     await message.answer(help_text(member, _))
-    if payload and member.is_active:
+    if payload and member.status in (MemberStatus.ACTIVE, MemberStatus.PENDING):
         from handlers.deeplinks import handle_payload
 
-        await handle_payload(message, member, session, _, settings, bot, i18n, payload)
+        await handle_payload(
+            message, member, session, _, settings, bot, i18n, payload, clock=clock
+        )
 
 
 @router.callback_query(LangCb.filter())

@@ -15,7 +15,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import geo
+from bot.app import App
 from bot.fsm_storage import forget_user_state
+from bot.groups import Groups
 from bot.i18n import LANGUAGE_NAMES, format_when
 from handlers.onboarding import gender_labels, language_keyboard, privacy_text
 from handlers.ui import clear_buttons
@@ -147,6 +149,7 @@ async def forget_confirmed(
     session: AsyncSession,
     state: FSMContext,
     _: Gettext,
+    app: App,
 ) -> None:
     """Erase the member and every record linked to them."""
     assert isinstance(call.message, Message)
@@ -156,6 +159,9 @@ async def forget_confirmed(
         await call.message.answer(_("Nothing was erased."))
         return
     if member is not None:
+        # Out of the working groups' chats first: without a record, the bot could not tell
+        # them from a stranger any more.
+        await Groups.of(session, app).leave_all_chats(member)
         await delete_member(session, member)
         await forget_user_state(session, call.from_user.id)
         await session.commit()

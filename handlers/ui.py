@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 
 async def clear_buttons(call: CallbackQuery) -> None:
@@ -20,3 +20,18 @@ async def clear_buttons(call: CallbackQuery) -> None:
     except TelegramBadRequest as exc:
         if "not modified" not in exc.message and "not found" not in exc.message:
             raise
+
+
+async def replace_message(
+    call: CallbackQuery, text: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Show a screen in place of the pressed message (or below it, if it can't be edited)."""
+    message = call.message
+    if not isinstance(message, Message):
+        return
+    try:
+        await message.edit_text(text, reply_markup=reply_markup)
+    except TelegramBadRequest as exc:
+        if "not modified" in exc.message:
+            return
+        await message.answer(text, reply_markup=reply_markup)

@@ -3,7 +3,13 @@
 from models.base import Base, UTCDateTime, utcnow
 from models.delivery import Broadcast, Delivery
 from models.fsm import FsmRecord
-from models.group import GroupMembership, GroupTranslation, WorkingGroup
+from models.group import (
+    GroupInvite,
+    GroupMembership,
+    GroupRemoval,
+    GroupTranslation,
+    WorkingGroup,
+)
 from models.job import Job
 from models.meeting import (
     DatePoll,
@@ -25,7 +31,9 @@ __all__ = [
     "Delivery",
     "FsmRecord",
     "Gender",
+    "GroupInvite",
     "GroupMembership",
+    "GroupRemoval",
     "GroupTranslation",
     "Job",
     "Meeting",

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Row,
     String,
     UniqueConstraint,
+    delete,
     exists,
     func,
     or_,
@@ -127,22 +128,29 @@ async def get_broadcast(session: AsyncSession, broadcast_id: int) -> Broadcast |
 
 
 async def claim_deliveries(
-    session: AsyncSession, *, worker: str, now: datetime, lease_at: datetime, limit: int
+    session: AsyncSession,
+    *,
+    worker: str,
+    now: datetime,
+    lease_at: datetime,
+    limit: int,
+    more_urgent_than: int | None = None,
 ) -> list[Row[Any]]:
     """Mark the most urgent due deliveries `sending` for this worker and return them.
 
     On PostgreSQL the candidate rows are locked with FOR UPDATE SKIP LOCKED, so concurrent
     workers each claim different rows; SQLite has one writer at a time and needs no lock.
+    `more_urgent_than` limits the claim to priorities below that one (to let urgent work
+    overtake what the worker already holds).
     """
+    due = select(Delivery.id).where(
+        Delivery.status == DeliveryStatus.PENDING,
+        or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+    )
+    if more_urgent_than is not None:
+        due = due.where(Delivery.priority < more_urgent_than)
     due = (
-        select(Delivery.id)
-        .where(
-            Delivery.status == DeliveryStatus.PENDING,
-            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
-        )
-        .order_by(Delivery.priority, Delivery.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+        due.order_by(Delivery.priority, Delivery.id).limit(limit).with_for_update(skip_locked=True)
     )
     result = await session.execute(
         update(Delivery)
@@ -296,3 +304,36 @@ async def cancel_broadcast(session: AsyncSession, broadcast_id: int) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def forget_progress_chat(session: AsyncSession, chat_id: int) -> None:
+    """A coordinator erased their data: their chat is no longer kept on broadcasts."""
+    await session.execute(
+        update(Broadcast)
+        .where(Broadcast.progress_chat_id == chat_id)
+        .values(progress_chat_id=None, progress_message_id=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def prune_finished(session: AsyncSession, before: datetime, limit: int = 20) -> int:
+    """Erase broadcasts finished before `before`, with their per-member delivery records.
+
+    Who received what is personal data; once a broadcast is long over it is not kept.
+    Returns how many broadcasts were erased (at most `limit`, to keep transactions short).
+    """
+    old = list(
+        await session.scalars(
+            select(Broadcast.id)
+            .where(
+                Broadcast.status.in_((BroadcastStatus.DONE, BroadcastStatus.CANCELLED)),
+                Broadcast.finished_at < before,
+            )
+            .order_by(Broadcast.id)
+            .limit(limit)
+        )
+    )
+    if old:
+        await session.execute(delete(Delivery).where(Delivery.broadcast_id.in_(old)))
+        await session.execute(delete(Broadcast).where(Broadcast.id.in_(old)))
+    return len(old)

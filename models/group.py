@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Select,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    func,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, utcnow
+from models.member import Member, MemberStatus
+
+CODE_PATTERN = r"^[a-z0-9_]{2,24}$"
 
 
 class GroupRole(enum.StrEnum):
@@ -20,10 +36,22 @@ class GroupRole(enum.StrEnum):
 
 
 class MembershipStatus(enum.StrEnum):
-    """Moderated groups hold requests until a coordinator decides."""
+    """Moderated groups hold requests until a coordinator decides.
 
+    WAITING: the person asked (through a deep link) before the network approved them; the
+    request is made for real once they are approved.
+    """
+
+    WAITING = "waiting"
     PENDING = "pending"
     ACTIVE = "active"
+
+
+class ChatProblem(enum.StrEnum):
+    """Why the bot cannot guard a linked chat's door, until an admin fixes it."""
+
+    REMOVED = "removed"
+    NOT_ADMIN = "not_admin"
 
 
 class WorkingGroup(Base):
@@ -36,6 +64,9 @@ class WorkingGroup(Base):
     moderated: Mapped[bool] = mapped_column(Boolean, default=False)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    chat_title: Mapped[str | None] = mapped_column(String(128))
+    chat_problem: Mapped[str | None] = mapped_column(String(16))
+    chat_join_link: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     translations: Mapped[list[GroupTranslation]] = relationship(
@@ -51,6 +82,30 @@ class WorkingGroup(Base):
         if chosen is None:
             return self.code, "", True
         return chosen.name, chosen.description, chosen.locale != locale
+
+    def name(self, locale: str, default_locale: str) -> str:
+        """The name in `locale`, else in the default language."""
+        return self.text(locale, default_locale)[0]
+
+    def translation(self, locale: str) -> GroupTranslation | None:
+        """The stored translation for exactly this language, if any."""
+        return next((t for t in self.translations if t.locale == locale), None)
+
+    def set_text(self, locale: str, name: str | None, description: str | None = None) -> None:
+        """Create or change one language's name and/or description."""
+        current = self.translation(locale)
+        if current is None:
+            current = GroupTranslation(locale=locale, name=name or self.code, description="")
+            self.translations.append(current)
+        if name is not None:
+            current.name = name
+        if description is not None:
+            current.description = description
+
+    @property
+    def chat_usable(self) -> bool:
+        """A chat is linked and the bot, as far as it knows, still administers it."""
+        return self.chat_id is not None and self.chat_problem is None
 
 
 class GroupTranslation(Base):
@@ -81,6 +136,85 @@ class GroupMembership(Base):
     status: Mapped[str] = mapped_column(String(16), default=MembershipStatus.ACTIVE)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    @property
+    def is_active(self) -> bool:
+        return self.status == MembershipStatus.ACTIVE
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role == GroupRole.COORDINATOR and self.is_active
+
+
+class GroupInvite(Base):
+    """A personal, single-use, expiring link into a group's chat, issued to one member."""
+
+    __tablename__ = "group_invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("working_groups.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    link: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def usable(self, now: datetime) -> bool:
+        """Neither used, revoked nor expired."""
+        return self.used_at is None and self.revoked_at is None and self.expires_at > now
+
+
+class GroupRemoval(Base):
+    """A coordinator removed this member: joining the group again needs a coordinator's yes."""
+
+    __tablename__ = "group_removals"
+    __table_args__ = (UniqueConstraint("group_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("working_groups.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
+    removed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --- groups ----------------------------------------------------------------------------------
+
+
+async def get_group(session: AsyncSession, group_id: int) -> WorkingGroup | None:
+    """A group by primary key (callback data carries it)."""
+    return await session.get(WorkingGroup, group_id)
+
+
+async def get_group_by_code(session: AsyncSession, code: str) -> WorkingGroup | None:
+    """A group by its short code (deep links and the seed file use it)."""
+    return await session.scalar(select(WorkingGroup).where(WorkingGroup.code == code))
+
+
+async def list_groups(
+    session: AsyncSession, *, include_archived: bool = False
+) -> list[WorkingGroup]:
+    """Groups in a stable order (creation), archived ones only when asked."""
+    query = select(WorkingGroup).order_by(WorkingGroup.id)
+    if not include_archived:
+        query = query.where(WorkingGroup.archived.is_(False))
+    return list(await session.scalars(query))
+
+
+async def group_for_chat(session: AsyncSession, chat_id: int) -> WorkingGroup | None:
+    """The group whose Telegram chat this is, if any."""
+    return await session.scalar(
+        select(WorkingGroup).where(WorkingGroup.chat_id == chat_id).order_by(WorkingGroup.id)
+    )
+
+
+# --- memberships -----------------------------------------------------------------------------
+
 
 async def memberships_of(session: AsyncSession, member_id: int) -> list[GroupMembership]:
     """Every group link of one member (for /mydata and /groups)."""
@@ -88,6 +222,17 @@ async def memberships_of(session: AsyncSession, member_id: int) -> list[GroupMem
         select(GroupMembership).where(GroupMembership.member_id == member_id)
     )
     return list(rows)
+
+
+async def get_membership(
+    session: AsyncSession, group_id: int, member_id: int
+) -> GroupMembership | None:
+    """One member's link to one group."""
+    return await session.scalar(
+        select(GroupMembership).where(
+            GroupMembership.group_id == group_id, GroupMembership.member_id == member_id
+        )
+    )
 
 
 async def is_coordinator(session: AsyncSession, member_id: int, group_id: int) -> bool:
@@ -101,3 +246,170 @@ async def is_coordinator(session: AsyncSession, member_id: int, group_id: int) -
         )
     )
     return found is not None
+
+
+def active_member_ids(group_id: int) -> Select[Any]:
+    """SELECT of the ids of active network members who are active in the group (audiences)."""
+    return (
+        select(Member.id)
+        .join(GroupMembership, GroupMembership.member_id == Member.id)
+        .where(
+            GroupMembership.group_id == group_id,
+            GroupMembership.status == MembershipStatus.ACTIVE,
+            Member.status == MemberStatus.ACTIVE,
+        )
+    )
+
+
+async def count_audience(session: AsyncSession, group_id: int) -> int:
+    """How many people an announcement to the group reaches."""
+    found = await session.scalar(
+        select(func.count()).select_from(active_member_ids(group_id).subquery())
+    )
+    return int(found or 0)
+
+
+async def count_members(session: AsyncSession, group_id: int, status: str) -> int:
+    """How many members of the group are in `status`."""
+    found = await session.scalar(
+        select(func.count(GroupMembership.id)).where(
+            GroupMembership.group_id == group_id, GroupMembership.status == status
+        )
+    )
+    return int(found or 0)
+
+
+async def member_counts(session: AsyncSession) -> dict[int, int]:
+    """group_id -> number of active members, for the list."""
+    rows = await session.execute(
+        select(GroupMembership.group_id, func.count(GroupMembership.id))
+        .where(GroupMembership.status == MembershipStatus.ACTIVE)
+        .group_by(GroupMembership.group_id)
+    )
+    return {int(group_id): int(count) for group_id, count in rows.all()}
+
+
+async def members_page(
+    session: AsyncSession, group_id: int, *, offset: int, limit: int, status: str
+) -> list[tuple[GroupMembership, Member]]:
+    """A page of the group's members in `status`, coordinators first, then by name."""
+    rows = await session.execute(
+        select(GroupMembership, Member)
+        .join(Member, Member.id == GroupMembership.member_id)
+        .where(GroupMembership.group_id == group_id, GroupMembership.status == status)
+        .order_by(
+            (GroupMembership.role == GroupRole.COORDINATOR).desc(),
+            func.lower(Member.display_name),
+            Member.id,
+        )
+        .offset(offset)
+        .limit(limit)
+    )
+    return [(link, person) for link, person in rows.all()]
+
+
+async def group_coordinators(session: AsyncSession, group_id: int) -> list[Member]:
+    """Active coordinators of the group, who decide on requests."""
+    rows = await session.scalars(
+        select(Member)
+        .join(GroupMembership, GroupMembership.member_id == Member.id)
+        .where(
+            GroupMembership.group_id == group_id,
+            GroupMembership.role == GroupRole.COORDINATOR,
+            GroupMembership.status == MembershipStatus.ACTIVE,
+            Member.status == MemberStatus.ACTIVE,
+        )
+        .order_by(Member.id)
+    )
+    return list(rows)
+
+
+async def coordinated_group_ids(session: AsyncSession, member_id: int) -> set[int]:
+    """Ids of the groups this member coordinates."""
+    rows = await session.scalars(
+        select(GroupMembership.group_id).where(
+            GroupMembership.member_id == member_id,
+            GroupMembership.role == GroupRole.COORDINATOR,
+            GroupMembership.status == MembershipStatus.ACTIVE,
+        )
+    )
+    return set(rows)
+
+
+async def waiting_memberships(session: AsyncSession, member_id: int) -> list[GroupMembership]:
+    """Requests made before the network approved the member."""
+    rows = await session.scalars(
+        select(GroupMembership).where(
+            GroupMembership.member_id == member_id,
+            GroupMembership.status == MembershipStatus.WAITING,
+        )
+    )
+    return list(rows)
+
+
+# --- invites and removals --------------------------------------------------------------------
+
+
+async def invites_of(
+    session: AsyncSession, member_id: int, group_id: int | None = None
+) -> list[GroupInvite]:
+    """Invite links issued to a member (in one group, or all), newest first."""
+    query = select(GroupInvite).where(GroupInvite.member_id == member_id)
+    if group_id is not None:
+        query = query.where(GroupInvite.group_id == group_id)
+    return list(await session.scalars(query.order_by(GroupInvite.id.desc())))
+
+
+async def invite_by_link(session: AsyncSession, chat_id: int, link: str) -> GroupInvite | None:
+    """The personal invite behind a link used to join a chat."""
+    return await session.scalar(
+        select(GroupInvite).where(GroupInvite.chat_id == chat_id, GroupInvite.link == link)
+    )
+
+
+async def open_invites(
+    session: AsyncSession, member_id: int, group_ids: Sequence[int] | None = None
+) -> list[GroupInvite]:
+    """Invites neither used nor revoked (expired ones included: revoking them is harmless)."""
+    query = select(GroupInvite).where(
+        GroupInvite.member_id == member_id,
+        GroupInvite.used_at.is_(None),
+        GroupInvite.revoked_at.is_(None),
+    )
+    if group_ids is not None:
+        query = query.where(GroupInvite.group_id.in_(group_ids))
+    return list(await session.scalars(query))
+
+
+async def delete_invites(session: AsyncSession, member_id: int, group_id: int) -> None:
+    """Forget a member's links into a group's chat (they left it, or were removed)."""
+    await session.execute(
+        delete(GroupInvite).where(
+            GroupInvite.member_id == member_id, GroupInvite.group_id == group_id
+        )
+    )
+
+
+async def was_removed(session: AsyncSession, group_id: int, member_id: int) -> bool:
+    """Whether a coordinator removed this member from the group before."""
+    found = await session.scalar(
+        select(GroupRemoval.id).where(
+            GroupRemoval.group_id == group_id, GroupRemoval.member_id == member_id
+        )
+    )
+    return found is not None
+
+
+async def forget_removal(session: AsyncSession, group_id: int, member_id: int) -> None:
+    """A coordinator let them back in: the removal no longer matters."""
+    await session.execute(
+        delete(GroupRemoval).where(
+            GroupRemoval.group_id == group_id, GroupRemoval.member_id == member_id
+        )
+    )
+
+
+async def removals_of(session: AsyncSession, member_id: int) -> list[GroupRemoval]:
+    """Removal records of one member (for /mydata)."""
+    rows = await session.scalars(select(GroupRemoval).where(GroupRemoval.member_id == member_id))
+    return list(rows)

@@ -27,7 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, utcnow
-from models.group import GroupMembership, GroupRole, MembershipStatus, WorkingGroup
+from models.group import (
+    GroupMembership,
+    GroupRole,
+    MembershipStatus,
+    WorkingGroup,
+    active_member_ids,
+)
 from models.member import Member, MemberStatus
 
 DEFAULT_REMINDERS = (24 * 60, 60)
@@ -217,16 +223,9 @@ async def get_meeting(session: AsyncSession, meeting_id: int) -> Meeting | None:
 
 def audience_ids(meeting: Meeting) -> Select[int]:
     """Active members invited: the group's active members, or everyone for a network meeting."""
-    query = select(Member.id).where(Member.status == MemberStatus.ACTIVE)
     if meeting.group_id is None:
-        return query
-    return query.where(
-        exists().where(
-            GroupMembership.member_id == Member.id,
-            GroupMembership.group_id == meeting.group_id,
-            GroupMembership.status == MembershipStatus.ACTIVE,
-        )
-    )
+        return select(Member.id).where(Member.status == MemberStatus.ACTIVE)
+    return active_member_ids(meeting.group_id)
 
 
 def reminder_ids(meeting: Meeting) -> Select[int]:
@@ -349,7 +348,7 @@ async def managed_meetings(session: AsyncSession, member: Member, now: datetime)
         or_(Meeting.start_at.is_(None), Meeting.start_at > now - timedelta(days=30)),
     )
     if not member.is_admin:
-        query = query.where(Meeting.group_id.in_(coordinated_group_ids(member.id)))
+        query = query.where(Meeting.group_id.in_(coordinated_groups_query(member.id)))
     return list(await session.scalars(query.order_by(Meeting.id.desc())))
 
 
@@ -359,7 +358,7 @@ def end_of(meeting: Meeting) -> datetime:
     return meeting.start_at + timedelta(minutes=meeting.duration_minutes)
 
 
-def coordinated_group_ids(member_id: int) -> Select[int]:
+def coordinated_groups_query(member_id: int) -> Select[int]:
     """Groups the member coordinates."""
     return select(GroupMembership.group_id).where(
         GroupMembership.member_id == member_id,
@@ -372,7 +371,7 @@ async def schedulable_groups(session: AsyncSession, member: Member) -> list[Work
     """Groups the member may schedule for: coordinated ones, every open group for admins."""
     query = select(WorkingGroup).where(WorkingGroup.archived.is_(False))
     if not member.is_admin:
-        query = query.where(WorkingGroup.id.in_(coordinated_group_ids(member.id)))
+        query = query.where(WorkingGroup.id.in_(coordinated_groups_query(member.id)))
     return list(await session.scalars(query.order_by(WorkingGroup.code)))
 
 

@@ -91,4 +91,7 @@ async def list_admins(session: AsyncSession) -> list[Member]:
 
 async def delete_member(session: AsyncSession, member: Member) -> None:
     """Erase a member row; dependent rows go with it through ON DELETE CASCADE and ORM cascades."""
+    from models.delivery import forget_progress_chat
+
+    await forget_progress_chat(session, member.telegram_id)
     await session.execute(delete(Member).where(Member.id == member.id))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import functools
 import html
 import json
@@ -983,6 +984,10 @@ class FakeTelegram:
         self.short_descriptions: dict[str | None, str] = {}
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.webhook: dict[str, Any] | None = None
+        # Set by an in-process harness that reports when each update is fully handled.
+        self.tracks_processing = False
+        self._processed: set[int] = set()
+        self._processed_changed = asyncio.Event()
         self.users: dict[int, dict[str, Any]] = {}
         self.files: dict[str, StoredFile] = {}
         self.uploads: list[Upload] = []
@@ -998,6 +1003,10 @@ class FakeTelegram:
         self.clock: Callable[[], float] = time.time
         self._chats: dict[int, _Chat] = {}
         self._blocked: set[int] = set()
+        # Users the tests never had start the bot (seen only in groups): the bot can't write
+        # to them, except for 5 minutes after they ask to join a chat it administers.
+        self._not_started: set[int] = set()
+        self._join_request_dm: dict[int, float] = {}
         self._deactivated: set[int] = set()
         self._files_by_path: dict[str, StoredFile] = {}
         self._file_seq = 0
@@ -1084,6 +1093,7 @@ class FakeTelegram:
         if language_code:
             user["language_code"] = language_code
         self.users[user_id] = user
+        self._not_started.discard(user_id)
         chat_obj: dict[str, Any] = {"id": user_id, "type": "private", "first_name": first_name}
         if last_name:
             chat_obj["last_name"] = last_name
@@ -1133,6 +1143,33 @@ class FakeTelegram:
 
     # --- incoming updates -------------------------------------------------------------------
 
+    def mark_processed(self, update_id: int) -> None:
+        """Called by an in-process bot harness when it has finished handling an update."""
+        self.tracks_processing = True
+        self._processed.add(update_id)
+        self._processed_changed.set()
+
+    async def wait_processed(
+        self,
+        update_id: int,
+        timeout: float = 10.0,  # noqa: ASYNC109 - the public API takes a timeout
+    ) -> bool:
+        """Wait until the bot finished the update; False when nobody reports processing."""
+        if not self.tracks_processing:
+            return False
+        deadline = time.monotonic() + timeout
+        while update_id not in self._processed:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(
+                    f"the bot did not finish update {update_id} within {timeout}s; recent "
+                    "calls:\n" + self.format_calls()
+                )
+            self._processed_changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._processed_changed.wait(), left)
+        return True
+
     def push_update(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue an update for getUpdates; assigns update_id if missing."""
         self._enqueue(update)
@@ -1159,6 +1196,7 @@ class FakeTelegram:
             raise AssertionError(f"chat {chat_id} does not exist; add_group() it first")
         if chat.type == "private":
             self._blocked.discard(user_id)  # writing to a bot unblocks it
+            self._not_started.discard(user_id)  # and starts it
         elif chat.members.get(user_id) in ("left", "kicked"):
             raise AssertionError(f"user {user_id} is not a member of chat {chat.id}")
         else:
@@ -1267,6 +1305,7 @@ class FakeTelegram:
                 )
             request["invite_link"] = {k: v for k, v in link_obj.items() if not k.startswith("_")}
         chat.join_requests[user_id] = request
+        self._join_request_dm[user_id] = self.clock() + 300
         return self.push_update({"chat_join_request": request})
 
     def user_joins(
@@ -1275,6 +1314,8 @@ class FakeTelegram:
         """The user joins a group directly (through an invite link if given): chat_member."""
         self._ensure_user(user_id)
         chat = self._group(chat_id)
+        if chat.members.get(user_id) == "kicked":
+            raise AssertionError(f"user {user_id} is banned from chat {chat_id}")
         link_obj = None
         if invite_link is not None:
             link = invite_link if isinstance(invite_link, str) else invite_link["invite_link"]
@@ -1947,6 +1988,7 @@ class FakeTelegram:
         user = self.users.get(user_id)
         if user is None:
             user = self.add_user(user_id, f"User{user_id}")
+            self._not_started.add(user_id)
         return user
 
     def _chat_or_fail(self, chat_id: int) -> _Chat:
@@ -1987,6 +2029,10 @@ class FakeTelegram:
                 raise forbidden("user is deactivated")
             if chat.id in self._blocked:
                 raise forbidden("bot was blocked by the user")
+            if chat.id in self._not_started:
+                deadline = self._join_request_dm.get(chat.id)
+                if deadline is None or self.clock() > deadline:
+                    raise forbidden("bot can't initiate conversation with a user")
             return
         kind = "channel" if chat.type == "channel" else chat.type
         if chat.bot_status == "kicked":
@@ -2227,6 +2273,7 @@ class FakeTelegram:
     def _finish_join_request(self, chat: _Chat, user_id: int) -> dict[str, Any] | None:
         """Remove a pending request and decrement its link's pending counter."""
         request = chat.join_requests.pop(user_id)
+        self._join_request_dm.pop(user_id, None)  # the bot may write only until it decides
         link_obj = request.get("invite_link")
         stored = chat.invite_links.get(link_obj["invite_link"]) if link_obj else None
         if stored is not None and stored.get("pending_join_request_count"):
@@ -2239,7 +2286,12 @@ class FakeTelegram:
         stored = self._finish_join_request(chat, user_id)
         if stored is not None:
             stored["_joined"] = stored.get("_joined", 0) + 1
-        self._set_member(chat, user_id, "member", by=self.bot_user["id"], link=stored)
+        update = self._set_member(
+            chat, user_id, "member", by=self.bot_user["id"], link=stored, notify=False
+        )
+        if stored is None:
+            update["chat_member"]["via_join_request"] = True
+        self._enqueue(update)
         return True
 
     def _api_declineChatJoinRequest(self, params: dict[str, Any]) -> bool:

@@ -24,7 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 class RunningBot:
     """The real Dispatcher polling the fake server inside the test's event loop."""
 
-    def __init__(self, settings: Settings, clock: FakeClock) -> None:
+    def __init__(
+        self, settings: Settings, clock: FakeClock, fake: FakeTelegram | None = None
+    ) -> None:
+        self.fake = fake
         self.settings = settings
         self.clock = clock
         self.app: App | None = None
@@ -32,6 +35,7 @@ class RunningBot:
 
     async def start(self) -> None:
         self.app = await build_app(self.settings, clock=self.clock)
+        self._track_processing(self.app)
         self.task = asyncio.create_task(
             self.app.dp.start_polling(
                 self.app.bot,
@@ -45,6 +49,22 @@ class RunningBot:
             if self.app.dp._running_lock.locked():
                 break
             await asyncio.sleep(0.01)
+
+    def _track_processing(self, app: App) -> None:
+        """Tell the fake server when each update is fully handled (committed, replies sent),
+        so test clients wait for the bot's work rather than for a quiet gap."""
+        fake = self.fake
+        if fake is None:
+            return
+        feed = app.dp.feed_update
+
+        async def feed_and_report(bot: Any, update: Any, **kwargs: Any) -> Any:
+            try:
+                return await feed(bot, update, **kwargs)
+            finally:
+                fake.mark_processed(update.update_id)
+
+        app.dp.feed_update = feed_and_report  # type: ignore[method-assign]
 
     async def stop(self) -> None:
         if self.app is None or self.task is None:
@@ -68,38 +88,58 @@ class RunningBot:
 
 
 class BotProcess:
-    """`python -m bot run` as a child process, for restart and crash tests."""
+    """`python -m bot run` (or `worker`) as a child process, for restart and crash tests."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], command: str = "run") -> None:
         self.env = env
+        self.command = command
         self.proc: asyncio.subprocess.Process | None = None
+        self._stderr = bytearray()
+        self._reader: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         env = {**os.environ, **self.env, "PYTHONPATH": str(ROOT)}
+        self._stderr.clear()
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "bot",
-            "run",
+            self.command,
             cwd=ROOT,
             env=env,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
         )
+        # Read stderr as it comes, so a chatty child never blocks on a full pipe.
+        self._reader = asyncio.create_task(self._drain(self.proc))
+
+    async def _drain(self, proc: asyncio.subprocess.Process) -> None:
+        assert proc.stderr is not None
+        while chunk := await proc.stderr.read(65536):
+            self._stderr += chunk
+
+    @property
+    def stderr(self) -> str:
+        """What the child printed to stderr so far (its log)."""
+        return self._stderr.decode("utf-8", "replace")
 
     async def kill(self) -> None:
         """Crash it (SIGKILL): no shutdown hook runs."""
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
         await self.proc.wait()
+        if self._reader is not None:
+            await self._reader
 
     async def terminate(self) -> bytes:
         """Stop it gracefully and return what it printed to stderr."""
         assert self.proc is not None
         if self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
-        _out, err = await asyncio.wait_for(self.proc.communicate(), 20)
-        return err
+        await asyncio.wait_for(self.proc.wait(), 30)
+        if self._reader is not None:
+            await self._reader
+        return bytes(self._stderr)
 
 
 def make_settings(
