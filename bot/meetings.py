@@ -365,6 +365,30 @@ def short_time(local: datetime, locale: str) -> str:
     return format_datetime(local, "d MMM, HH:mm", locale=locale)
 
 
+# --- typed text --------------------------------------------------------------------------------
+
+
+def clean(text: str, limit: int, *, lines: bool = False) -> str | None:
+    """Text without control characters (newlines kept where asked); None if empty or too long."""
+    kept = "".join(
+        ch for ch in text if (lines and ch == "\n") or unicodedata.category(ch)[0] != "C"
+    )
+    kept = "\n".join(" ".join(line.split()) for line in kept.strip().split("\n"))
+    if not kept or len(kept) > limit:
+        return None
+    return kept
+
+
+def valid_link(link: str) -> bool:
+    """An http(s) address without spaces, short enough to store."""
+    return (
+        link.startswith(("https://", "http://"))
+        and len(link) > len("https://")
+        and len(link) <= MAX_LINK
+        and not any(ch.isspace() for ch in link)
+    )
+
+
 # --- time zones by name ------------------------------------------------------------------------
 
 
@@ -766,7 +790,7 @@ def ics_filename(meeting: Meeting) -> str:
     return f"meeting-{meeting.id}.ics"
 
 
-# --- drafts, permissions, names ------------------------------------------------------------------
+# --- drafts, permissions, names --------------------------------------------------------------
 
 
 async def can_manage(session: AsyncSession, member: Member, meeting: Meeting) -> bool:

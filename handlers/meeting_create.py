@@ -8,7 +8,6 @@ earlier question cannot act on a later one.
 from __future__ import annotations
 
 import html
-import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,7 +31,6 @@ from bot.meeting_delivery import announce, send_date_poll
 from bot.meetings import (
     DURATIONS,
     MAX_AGENDA,
-    MAX_LINK,
     MAX_PLACE,
     MAX_SLOTS,
     MAX_TITLE,
@@ -45,6 +43,7 @@ from bot.meetings import (
     announcement_text,
     build_meeting,
     build_poll,
+    clean,
     find_zones,
     format_duration,
     format_offset,
@@ -52,6 +51,7 @@ from bot.meetings import (
     poll_text,
     preview_zone,
     resolve_local,
+    valid_link,
     valid_zone,
     when_problem_text,
 )
@@ -119,17 +119,6 @@ class Flow:
     @property
     def locale(self) -> str:
         return str(self.member.locale)
-
-
-def clean(text: str, limit: int, *, lines: bool = False) -> str | None:
-    """Text without control characters (newlines kept where asked); None if empty or too long."""
-    kept = "".join(
-        ch for ch in text if (lines and ch == "\n") or unicodedata.category(ch)[0] != "C"
-    )
-    kept = "\n".join(" ".join(line.split()) for line in kept.strip().split("\n"))
-    if not kept or len(kept) > limit:
-        return None
-    return kept
 
 
 def nav(kb: InlineKeyboardBuilder, step: str, _: Gettext, *, back: bool = True) -> None:
@@ -944,16 +933,6 @@ async def typed_link(message: Message, f: Flow, raw: str) -> None:
         return
     await f.state.update_data(link=link)
     await goto(message, f, "place")
-
-
-def valid_link(link: str) -> bool:
-    """An http(s) address without spaces, short enough to store."""
-    return (
-        link.startswith(("https://", "http://"))
-        and len(link) > len("https://")
-        and len(link) <= MAX_LINK
-        and not any(ch.isspace() for ch in link)
-    )
 
 
 async def typed_place(message: Message, f: Flow, raw: str) -> None:

@@ -7,6 +7,7 @@ import html
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -39,6 +40,7 @@ from bot.meetings import (
     ambiguous_labels,
     ambiguous_text,
     can_manage,
+    clean,
     find_zones,
     group_name,
     parse_when,
@@ -46,11 +48,11 @@ from bot.meetings import (
     replies_text,
     resolve_local,
     short_time,
+    valid_link,
     valid_zone,
     when_problem_text,
 )
 from handlers.filters import ActiveMember
-from handlers.meeting_create import clean, valid_link
 from handlers.ui import clear_buttons
 from models.meeting import (
     Meeting,
@@ -96,8 +98,6 @@ class ManageCb(CallbackData, prefix="mm"):
 
 def local_time(moment: datetime, zone: str, locale: str) -> str:
     """A short day and time in a zone, for buttons."""
-    from zoneinfo import ZoneInfo
-
     return short_time(moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None), locale)
 
 

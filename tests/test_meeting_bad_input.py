@@ -37,7 +37,9 @@ async def meetings_stored(bot: RunningBot) -> int:
     return int(await bot.db(lambda s: s.scalar(select(func.count()).select_from(Meeting))))
 
 
-async def test_only_coordinators_and_admins_schedule(bot: RunningBot, client: Any) -> None:
+async def test_only_coordinators_and_admins_schedule_and_manage(
+    bot: RunningBot, client: Any
+) -> None:
     net = await network(bot, client)
     reply = await net.montevideo.send("/newmeeting")
     assert "Solo" in reply[0]["text"] and "coordin" in reply[0]["text"]
@@ -48,6 +50,15 @@ async def test_only_coordinators_and_admins_schedule(bot: RunningBot, client: An
     await net.montevideo.press_data("nm:preview:send:")
     assert (net.montevideo.callback_answer() or {}).get("text")
     assert await meetings_stored(bot) == 0
+
+    meeting_id = await schedule_directly(bot, net)
+    await net.montevideo.press_data(f"mm:cancel_ok:{meeting_id}:")
+    refusal = (net.montevideo.callback_answer() or {}).get("text", "")
+    assert "Solo quienes coordinan el grupo" in refusal
+    await net.montevideo.press_data(f"mtg:manage:{meeting_id}")
+    assert "Solo quienes coordinan el grupo" in (net.montevideo.callback_answer() or {})["text"]
+    meeting = await bot.db(lambda s: s.get(Meeting, meeting_id))
+    assert meeting.status == "scheduled"
 
 
 async def test_unparsable_past_and_incomplete_dates(bot: RunningBot, client: Any) -> None:

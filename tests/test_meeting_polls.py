@@ -151,3 +151,22 @@ async def test_answers_are_in_mydata_and_forget_erases_them(
     await net.montevideo.send("/forget")
     await net.montevideo.click_nth(0)
     assert await row_counts_mentioning(bot, member.id, net.montevideo.user_id) == {}
+
+
+async def test_a_coordinator_who_forgets_leaves_no_trace(
+    bot: RunningBot, client: Any, fake: FakeTelegram
+) -> None:
+    net = await network(bot, client)
+    await propose_dates(net)
+    c = net.coordinator
+    await open_managed(c, "Planning day")
+    await c.click("📅 Schedule: 10 Mar, 16:00")
+    await eventually(lambda: texts_with(net.cairo, "Casa de la Cultura")[1:])
+    member = await bot.db(
+        lambda s: s.scalar(select(Member).where(Member.telegram_id == c.user_id))
+    )
+    await c.send("/forget")
+    await c.click("Yes, erase everything")
+    assert await row_counts_mentioning(bot, member.id, c.user_id) == {}
+    meeting = await bot.db(lambda s: s.scalar(select(Meeting)))
+    assert meeting.created_by_id is None and meeting.status == MeetingStatus.SCHEDULED
