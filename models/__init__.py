@@ -21,8 +21,21 @@ from models.meeting import (
     Rsvp,
 )
 from models.member import Gender, Member, MemberStatus, Role
+from models.poll import (
+    AnonymousBallot,
+    AnonymousComment,
+    NamedVote,
+    Participation,
+    Poll,
+    PollComment,
+    PollGroup,
+    PollOption,
+    PollTranslation,
+)
 
 __all__ = [
+    "AnonymousBallot",
+    "AnonymousComment",
     "Base",
     "Broadcast",
     "DatePoll",
@@ -41,6 +54,13 @@ __all__ = [
     "MeetingTranslation",
     "Member",
     "MemberStatus",
+    "NamedVote",
+    "Participation",
+    "Poll",
+    "PollComment",
+    "PollGroup",
+    "PollOption",
+    "PollTranslation",
     "Role",
     "Rsvp",
     "UTCDateTime",
