@@ -250,12 +250,14 @@ async def _meeting(ctx: RenderContext) -> Meeting | None:
 
 
 async def _group(ctx: RenderContext, meeting: Meeting) -> str | None:
+    """The group's name in the recipient's language."""
     return await group_name(
         ctx.session, meeting.group_id, ctx.locale, ctx.app.settings.default_locale
     )
 
 
 async def _answer(ctx: RenderContext, meeting: Meeting) -> str | None:
+    """The recipient's current reply, if any."""
     if ctx.member is None:
         return None
     rsvp = await get_rsvp(ctx.session, meeting.id, ctx.member.id)
@@ -263,10 +265,12 @@ async def _answer(ctx: RenderContext, meeting: Meeting) -> str | None:
 
 
 def _zone(ctx: RenderContext) -> str:
+    """The recipient's zone (UTC for a chat without a member)."""
     return ctx.member.tz if ctx.member is not None else "UTC"
 
 
 def _calendar_file(ctx: RenderContext, meeting: Meeting) -> Outgoing:
+    """The .ics as of now, in the recipient's language."""
     data = meeting_ics(meeting, ctx.locale, ctx.app.clock.now())
     return Outgoing(
         document=(ics_filename(meeting), data),

@@ -172,6 +172,7 @@ async def q_agenda(f: Flow, data: dict[str, Any]) -> tuple[str, InlineKeyboardMa
 
 
 async def q_languages(f: Flow, data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
+    """Other languages' versions, so fewer members read a fallback."""
     _ = f._
     texts: dict[str, dict[str, str]] = data["texts"]
     kb = InlineKeyboardBuilder()
@@ -232,6 +233,7 @@ def zone_button(kb: InlineKeyboardBuilder, step: str, _: Gettext) -> None:
 
 
 async def q_when(f: Flow, data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
+    """The start, typed in the coordinator's zone (or the one they named)."""
     _ = f._
     now = f.clock.now()
     kb = InlineKeyboardBuilder()
@@ -248,6 +250,7 @@ async def q_when(f: Flow, data: dict[str, Any]) -> tuple[str, InlineKeyboardMark
 
 
 async def q_slots(f: Flow, data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
+    """Proposed times for a date poll, with the list so far."""
     _ = f._
     now = f.clock.now()
     slots = [datetime.fromisoformat(value) for value in data.get("slots", [])]
@@ -359,6 +362,7 @@ async def q_reminders(f: Flow, data: dict[str, Any]) -> tuple[str, InlineKeyboar
 
 
 async def q_preview(f: Flow, data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
+    """What a member in the farthest zone of the group will see, before anything is sent."""
     _ = f._
     now = f.clock.now()
     meeting = build_meeting(data, f.member, now)
@@ -471,11 +475,13 @@ async def start(message: Message, f: Flow) -> None:
 
 @router.message(Command("newmeeting"))
 async def new_meeting_command(message: Message, **ctx: Any) -> None:
+    """/newmeeting starts a draft."""
     await start(message, Flow.of(ctx))
 
 
 @router.callback_query(MeetingCb.filter(F.action == "new"))
 async def new_meeting_button(call: CallbackQuery, **ctx: Any) -> None:
+    """➕ New meeting in /meetings starts a draft."""
     assert isinstance(call.message, Message)
     await call.answer()
     await start(call.message, Flow.of(ctx))
@@ -502,6 +508,7 @@ Action = Callable[[CallbackQuery, Message, Flow, str], Awaitable[None]]
 
 
 async def back(call: CallbackQuery, message: Message, f: Flow, value: str) -> None:
+    """Return to the previous question; answers given so far are kept."""
     await call.answer()
     await clear_buttons(call)
     data = await f.state.get_data()
@@ -513,6 +520,7 @@ async def back(call: CallbackQuery, message: Message, f: Flow, value: str) -> No
 
 
 async def cancel(call: CallbackQuery, message: Message, f: Flow, value: str) -> None:
+    """Drop the draft; nothing was stored or sent."""
     await call.answer()
     await clear_buttons(call)
     await f.state.clear()
@@ -520,6 +528,7 @@ async def cancel(call: CallbackQuery, message: Message, f: Flow, value: str) -> 
 
 
 async def pick_group(call: CallbackQuery, message: Message, f: Flow, value: str) -> None:
+    """The group, re-checked: coordinators only for their groups, admins for all."""
     allowed = {g.id for g in await schedulable_groups(f.session, f.member)}
     group_id = int(value) if value.isdigit() else 0
     if (group_id and group_id not in allowed) or (not group_id and not f.member.is_admin):
@@ -584,6 +593,7 @@ async def ask_zone(call: CallbackQuery, message: Message, f: Flow, value: str) -
 
 
 async def pick_zone(call: CallbackQuery, message: Message, f: Flow, value: str) -> None:
+    """Use a named zone, then ask again the question that needed it."""
     if not valid_zone(value):
         await call.answer(f._("This button is no longer valid."), show_alert=True)
         return
@@ -661,6 +671,7 @@ async def skip_link(call: CallbackQuery, message: Message, f: Flow, value: str) 
 
 
 async def skip_place(call: CallbackQuery, message: Message, f: Flow, value: str) -> None:
+    """A meeting needs somewhere to be: a link or a place."""
     data = await f.state.get_data()
     if not data.get("link"):
         await call.answer(
@@ -674,6 +685,7 @@ async def skip_place(call: CallbackQuery, message: Message, f: Flow, value: str)
 
 
 async def toggle_reminder(call: CallbackQuery, message: Message, f: Flow, value: str) -> None:
+    """Switch one reminder on or off in place, without a new message."""
     if not value.isdigit() or int(value) not in REMINDER_CHOICES:
         await call.answer(f._("This button is no longer valid."), show_alert=True)
         return
@@ -882,6 +894,7 @@ async def typed_agenda(message: Message, f: Flow, raw: str) -> None:
 
 
 async def typed_when(message: Message, f: Flow, raw: str) -> None:
+    """A typed start (or slot): refused with a reason, asked about if ambiguous."""
     data = await f.state.get_data()
     zone = data["zone"]
     now = f.clock.now()
@@ -904,6 +917,7 @@ async def typed_when(message: Message, f: Flow, raw: str) -> None:
 
 
 async def typed_zone(message: Message, f: Flow, raw: str) -> None:
+    """Zones matching a typed city, country or id, as buttons."""
     found = find_zones(raw, f.locale)
     if not found:
         await message.answer(
@@ -925,6 +939,7 @@ async def typed_zone(message: Message, f: Flow, raw: str) -> None:
 
 
 async def typed_link(message: Message, f: Flow, raw: str) -> None:
+    """An online link, checked before it reaches everyone."""
     link = raw.strip()
     if not valid_link(link):
         await message.answer(

@@ -200,6 +200,7 @@ async def open_managed(
     settings: Settings,
     clock: Clock,
 ) -> None:
+    """A coordinator opens one meeting: replies, or the date poll's ranking."""
     assert isinstance(call.message, Message)
     meeting = await managed(call, session, member, callback_data.meeting_id, _)
     if meeting is None:
@@ -539,6 +540,7 @@ async def typed_time(
     _: Gettext,
     clock: Clock,
 ) -> None:
+    """The new start: refused with a reason, asked about if ambiguous, else confirmed."""
     meeting = await state_meeting(message, state, session, member, _)
     if meeting is None:
         return
@@ -573,6 +575,7 @@ async def typed_zone(
     _: Gettext,
     clock: Clock,
 ) -> None:
+    """Zones matching a typed city, country or id, as buttons."""
     meeting = await state_meeting(message, state, session, member, _)
     if meeting is None:
         return
@@ -604,6 +607,7 @@ async def typed_link_or_place(
     _: Gettext,
     clock: Clock,
 ) -> None:
+    """A new link or place, told to everyone invited at once."""
     meeting = await state_meeting(message, state, session, member, _)
     if meeting is None:
         return
