@@ -14,6 +14,9 @@ def setup_routers() -> Router:
         group_admin,
         group_chat,
         groups,
+        meeting_create,
+        meeting_manage,
+        meetings,
         onboarding,
         poll_create,
         polls,
@@ -34,6 +37,9 @@ def setup_routers() -> Router:
         reachability.router,
         poll_create.router,
         polls.router,
+        meetings.router,
+        meeting_create.router,
+        meeting_manage.router,
         fallback.router,
     ]
     root = Router(name="root")

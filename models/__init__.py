@@ -11,6 +11,15 @@ from models.group import (
     WorkingGroup,
 )
 from models.job import Job
+from models.meeting import (
+    DatePoll,
+    DateSlot,
+    DateSlotAnswer,
+    Meeting,
+    MeetingMinutes,
+    MeetingTranslation,
+    Rsvp,
+)
 from models.member import Gender, Member, MemberStatus, Role
 from models.poll import (
     AnonymousBallot,
@@ -29,6 +38,9 @@ __all__ = [
     "AnonymousComment",
     "Base",
     "Broadcast",
+    "DatePoll",
+    "DateSlot",
+    "DateSlotAnswer",
     "Delivery",
     "FsmRecord",
     "Gender",
@@ -37,6 +49,9 @@ __all__ = [
     "GroupRemoval",
     "GroupTranslation",
     "Job",
+    "Meeting",
+    "MeetingMinutes",
+    "MeetingTranslation",
     "Member",
     "MemberStatus",
     "NamedVote",
@@ -47,6 +62,7 @@ __all__ = [
     "PollOption",
     "PollTranslation",
     "Role",
+    "Rsvp",
     "UTCDateTime",
     "WorkingGroup",
     "utcnow",
