@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -109,6 +110,7 @@ def fake_servers(
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             stdout=subprocess.PIPE,
+            preexec_fn=_favour,
         )
         for _ in range(processes)
     ]
@@ -124,6 +126,14 @@ def fake_servers(
             proc.terminate()
         for proc in procs:
             proc.wait(10)
+
+
+def _favour() -> None:
+    """Run the fake ahead of other work on this machine, where it can (it stands in for
+    Telegram's servers, which do not wait for our CPU): its stalls would otherwise show
+    up as bursts of our sends that we did not make."""
+    with contextlib.suppress(OSError):
+        os.nice(-10)
 
 
 def settings_for(base_url: str, db_url: str, **extra: Any) -> Any:
@@ -370,8 +380,9 @@ def run(argv: list[str] | None = None) -> int:
     )
     print(
         f"Delivery engine benchmark: fake Bot API at {LATENCY * 1000:.0f} ms latency, "
-        f"{'temporary SQLite' if db_url is None else 'PostgreSQL'}"
-        + (QUICK_NOTE if args.quick else ""),
+        f"{'temporary SQLite' if db_url is None else 'PostgreSQL'}, "
+        f"fake in its own process ({args.servers} for the unlimited runs), nice -10 where "
+        f"allowed; {os.cpu_count()} CPUs" + (QUICK_NOTE if args.quick else ""),
         flush=True,
     )
     print(f"[1/3] {rate_n:,} recipients at 30 msg/s ...", flush=True)
