@@ -707,24 +707,43 @@ async def options_buttons(
     await go(step, "secrecy")
 
 
-@router.callback_query(NewPollCb.filter(F.action == "secret"), StateFilter(PollCreate.secrecy))
-async def got_secrecy(
+# Two-way choices: the button's action, the step it answers, the draft field, the next step.
+YES_NO_STEPS: dict[str, tuple[State, str, str]] = {
+    "secret": (PollCreate.secrecy, "anonymous", "audience"),
+    "live": (PollCreate.results, "results_live", "share"),
+    "share": (PollCreate.share, "share_results", "translations"),
+}
+
+
+@router.callback_query(
+    NewPollCb.filter(F.action.in_(set(YES_NO_STEPS))),
+    StateFilter(*(step for step, _field, _next in YES_NO_STEPS.values())),
+)
+async def got_yes_no(
     call: CallbackQuery,
     callback_data: NewPollCb,
     state: FSMContext,
     member: Member | None,
     **ctx: Any,
 ) -> None:
+    """Secret ballot, live results, sharing results: store the choice and move on."""
     assert isinstance(call.message, Message)
+    step_state, field, following = YES_NO_STEPS[callback_data.action]
+    if await state.get_state() != step_state.state:
+        await call.answer(
+            ctx["_"]("This button is no longer valid. Send /help to see what you can do."),
+            show_alert=True,
+        )
+        return
     await call.answer()
     if member is None:
         return
     await clear_buttons(call)
     step = make_step(call.message, state, member, **ctx)
     draft = await step.draft()
-    draft.anonymous = callback_data.value == "1"
+    setattr(draft, field, callback_data.value == "1")
     await step.save(draft)
-    await go(step, "audience")
+    await go(step, following)
 
 
 @router.callback_query(
@@ -900,46 +919,6 @@ async def got_reminder(
     draft.remind_hours = hours if hours in REMINDER_HOURS else None
     await step.save(draft)
     await go(step, "results")
-
-
-@router.callback_query(NewPollCb.filter(F.action == "live"), StateFilter(PollCreate.results))
-async def got_results(
-    call: CallbackQuery,
-    callback_data: NewPollCb,
-    state: FSMContext,
-    member: Member | None,
-    **ctx: Any,
-) -> None:
-    assert isinstance(call.message, Message)
-    await call.answer()
-    if member is None:
-        return
-    await clear_buttons(call)
-    step = make_step(call.message, state, member, **ctx)
-    draft = await step.draft()
-    draft.results_live = callback_data.value == "1"
-    await step.save(draft)
-    await go(step, "share")
-
-
-@router.callback_query(NewPollCb.filter(F.action == "share"), StateFilter(PollCreate.share))
-async def got_share(
-    call: CallbackQuery,
-    callback_data: NewPollCb,
-    state: FSMContext,
-    member: Member | None,
-    **ctx: Any,
-) -> None:
-    assert isinstance(call.message, Message)
-    await call.answer()
-    if member is None:
-        return
-    await clear_buttons(call)
-    step = make_step(call.message, state, member, **ctx)
-    draft = await step.draft()
-    draft.share_results = callback_data.value == "1"
-    await step.save(draft)
-    await go(step, "translations")
 
 
 @router.callback_query(
