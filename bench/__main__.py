@@ -11,6 +11,7 @@ import sys
 
 BENCHMARKS: dict[str, str] = {
     "delivery": "bench.delivery",  # delivery engine: rate, ceiling, memory
+    "polls": "bench.polls",  # consultations: tally of 100,000 ballots with breakdowns
 }
 
 

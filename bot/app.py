@@ -118,23 +118,38 @@ def create_dispatcher(
 
 def renderers() -> dict[str, Renderer]:
     """Delivery renderers by broadcast kind: one line per kind (see bot/delivery.py)."""
+    from bot import meeting_delivery as meetings
     from bot.announcements import render_announcement
     from bot.groups import render_chat_opened
     from bot.notice import render_notice
+    from bot.poll_jobs import render_poll, render_poll_reminder, render_poll_results
 
     return {
         "notice": render_notice,
         "announcement": render_announcement,
         "group_chat": render_chat_opened,
+        "poll": render_poll,
+        "poll_reminder": render_poll_reminder,
+        "poll_results": render_poll_results,
+        "meeting": meetings.render_meeting,
+        "meeting_change": meetings.render_change,
+        "meeting_reminder": meetings.render_reminder,
+        "meeting_minutes": meetings.render_minutes,
+        "date_poll": meetings.render_date_poll,
     }
 
 
 def job_handlers() -> dict[str, JobHandler]:
     """Scheduled job handlers by job kind: one line per kind (see bot/scheduler.py)."""
+    from bot.meeting_delivery import REMIND_JOB, run_reminder
     from bot.notice import run_notice_job
+    from bot.poll_jobs import run_poll_close, run_poll_remind
 
     return {
         "notice": run_notice_job,
+        "poll_close": run_poll_close,
+        "poll_remind": run_poll_remind,
+        REMIND_JOB: run_reminder,
     }
 
 

@@ -56,6 +56,7 @@ def help_text(member: Member | None, _: Gettext) -> str:
     if member.is_admin and member.is_active:
         lines.append("")
         lines.append(_("<b>As a network admin</b> you receive membership requests here."))
+        lines.append(_("/newmeeting: schedule a meeting or find a date"))
     return "\n".join(lines)
 
 
@@ -97,6 +98,9 @@ def summary(data: dict[str, object], member: Member, _: Gettext) -> str:
                 value=format_when(member.consent_at, member.tz, member.locale, "short")
             ),
             _("Working groups: {value}").format(value=len(groups)),  # type: ignore[arg-type]
+            _("Meeting replies: {value}").format(
+                value=len(data.get("meeting_replies") or [])  # type: ignore[arg-type]
+            ),
             "",
             _("The attached file holds all of it. /forget erases it."),
         ]

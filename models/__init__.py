@@ -11,11 +11,36 @@ from models.group import (
     WorkingGroup,
 )
 from models.job import Job
+from models.meeting import (
+    DatePoll,
+    DateSlot,
+    DateSlotAnswer,
+    Meeting,
+    MeetingMinutes,
+    MeetingTranslation,
+    Rsvp,
+)
 from models.member import Gender, Member, MemberStatus, Role
+from models.poll import (
+    AnonymousBallot,
+    AnonymousComment,
+    NamedVote,
+    Participation,
+    Poll,
+    PollComment,
+    PollGroup,
+    PollOption,
+    PollTranslation,
+)
 
 __all__ = [
+    "AnonymousBallot",
+    "AnonymousComment",
     "Base",
     "Broadcast",
+    "DatePoll",
+    "DateSlot",
+    "DateSlotAnswer",
     "Delivery",
     "FsmRecord",
     "Gender",
@@ -24,9 +49,20 @@ __all__ = [
     "GroupRemoval",
     "GroupTranslation",
     "Job",
+    "Meeting",
+    "MeetingMinutes",
+    "MeetingTranslation",
     "Member",
     "MemberStatus",
+    "NamedVote",
+    "Participation",
+    "Poll",
+    "PollComment",
+    "PollGroup",
+    "PollOption",
+    "PollTranslation",
     "Role",
+    "Rsvp",
     "UTCDateTime",
     "WorkingGroup",
     "utcnow",

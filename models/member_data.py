@@ -8,7 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.delivery import Broadcast, deliveries_of_member
 from models.group import WorkingGroup, invites_of, memberships_of, removals_of
+from models.meeting import export_meetings
 from models.member import Member
+from models.poll import poll_records
 
 
 async def export_member(session: AsyncSession, member: Member) -> dict[str, Any]:
@@ -80,4 +82,6 @@ async def export_member(session: AsyncSession, member: Member) -> dict[str, Any]
         "group_chat_links": invites,
         "group_removals": removals,
         "messages_sent_to_you": deliveries,
+        "consultations": await poll_records(session, member.id),
+        **await export_meetings(session, member.id),
     }

@@ -43,10 +43,14 @@ class BotClient:
         messages in this chat that are new or edited since, in their current state."""
         before = self._snapshot()
         start = len(self.fake.calls)
-        self.fake.user_sends(self.user_id, text, **kind)
+        update = self.fake.user_sends(self.user_id, text, **kind)
         what = repr(text) if text is not None else ", ".join(k for k, v in kind.items() if v)
         return await self._await_response(
-            lambda call: call.chat_id == self.chat_id, start, before, f"the message {what}"
+            lambda call: call.chat_id == self.chat_id,
+            start,
+            before,
+            f"the message {what}",
+            update["update_id"],
         )
 
     async def click(
@@ -148,9 +152,12 @@ class BotClient:
         start: int,
         before: dict[int, int],
         what: str,
+        update_id: int,
     ) -> list[dict[str, Any]]:
-        """Wait for the bot's first matching call, then for quiet in this chat."""
+        """Wait until the bot finished the update (when the harness reports it) and made its
+        first matching call, then for quiet in this chat."""
         try:
+            await self.fake.wait_processed(update_id, timeout=self.timeout)
             await self.fake.wait_for_call(predicate, timeout=self.timeout, since=start)
         except AssertionError as error:
             raise AssertionError(
@@ -213,6 +220,7 @@ class BotClient:
             start,
             before,
             what,
+            update["update_id"],
         )
 
 

@@ -94,7 +94,7 @@ async def bot(
 ) -> AsyncIterator[RunningBot]:
     """The real bot, polling the fake server."""
     settings = make_settings(fake, backend["db_url"], backend["redis_url"], **settings_overrides)
-    running = RunningBot(settings, clock)
+    running = RunningBot(settings, clock, fake)
     await running.start()
     yield running
     await running.stop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import functools
 import html
 import json
@@ -983,6 +984,10 @@ class FakeTelegram:
         self.short_descriptions: dict[str | None, str] = {}
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.webhook: dict[str, Any] | None = None
+        # Set by an in-process harness that reports when each update is fully handled.
+        self.tracks_processing = False
+        self._processed: set[int] = set()
+        self._processed_changed = asyncio.Event()
         self.users: dict[int, dict[str, Any]] = {}
         self.files: dict[str, StoredFile] = {}
         self.uploads: list[Upload] = []
@@ -1137,6 +1142,33 @@ class FakeTelegram:
         return dict(self._group(chat_id).join_requests)
 
     # --- incoming updates -------------------------------------------------------------------
+
+    def mark_processed(self, update_id: int) -> None:
+        """Called by an in-process bot harness when it has finished handling an update."""
+        self.tracks_processing = True
+        self._processed.add(update_id)
+        self._processed_changed.set()
+
+    async def wait_processed(
+        self,
+        update_id: int,
+        timeout: float = 10.0,  # noqa: ASYNC109 - the public API takes a timeout
+    ) -> bool:
+        """Wait until the bot finished the update; False when nobody reports processing."""
+        if not self.tracks_processing:
+            return False
+        deadline = time.monotonic() + timeout
+        while update_id not in self._processed:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(
+                    f"the bot did not finish update {update_id} within {timeout}s; recent "
+                    "calls:\n" + self.format_calls()
+                )
+            self._processed_changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._processed_changed.wait(), left)
+        return True
 
     def push_update(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue an update for getUpdates; assigns update_id if missing."""

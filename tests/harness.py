@@ -24,7 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 class RunningBot:
     """The real Dispatcher polling the fake server inside the test's event loop."""
 
-    def __init__(self, settings: Settings, clock: FakeClock) -> None:
+    def __init__(
+        self, settings: Settings, clock: FakeClock, fake: FakeTelegram | None = None
+    ) -> None:
+        self.fake = fake
         self.settings = settings
         self.clock = clock
         self.app: App | None = None
@@ -32,6 +35,7 @@ class RunningBot:
 
     async def start(self) -> None:
         self.app = await build_app(self.settings, clock=self.clock)
+        self._track_processing(self.app)
         self.task = asyncio.create_task(
             self.app.dp.start_polling(
                 self.app.bot,
@@ -45,6 +49,22 @@ class RunningBot:
             if self.app.dp._running_lock.locked():
                 break
             await asyncio.sleep(0.01)
+
+    def _track_processing(self, app: App) -> None:
+        """Tell the fake server when each update is fully handled (committed, replies sent),
+        so test clients wait for the bot's work rather than for a quiet gap."""
+        fake = self.fake
+        if fake is None:
+            return
+        feed = app.dp.feed_update
+
+        async def feed_and_report(bot: Any, update: Any, **kwargs: Any) -> Any:
+            try:
+                return await feed(bot, update, **kwargs)
+            finally:
+                fake.mark_processed(update.update_id)
+
+        app.dp.feed_update = feed_and_report  # type: ignore[method-assign]
 
     async def stop(self) -> None:
         if self.app is None or self.task is None:
