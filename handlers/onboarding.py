@@ -417,10 +417,9 @@ async def consent(
 async def keep_name(call: CallbackQuery, member: Member | None, **ctx: Any) -> None:
     """Keep the Telegram name as it is."""
     assert isinstance(call.message, Message)
-    if member is None:
-        await call.answer()
-        return
     await call.answer()
+    if member is None:
+        return
     await clear_buttons(call)
     await next_step(call.message, member=member, after="name", **_step_ctx(ctx))
 
@@ -482,7 +481,7 @@ async def pick_country(
     assert isinstance(call.message, Message)
     _ = ctx["_"]
     code = callback_data.code
-    if member is None or (geo.region_of(code) is None and code not in geo.country_codes()):
+    if member is None or code not in geo.country_codes():
         await call.answer(_("This button is no longer valid."), show_alert=True)
         return
     await call.answer()
