@@ -80,7 +80,8 @@ class BenchTelegram(FakeTelegram):
 
 
 async def serve(args: argparse.Namespace) -> None:
-    fake = BenchTelegram(latency=args.latency, port=args.port)
+    # Telegram's limits enforced: a send over them gets 429 (so "429s provoked" can fail).
+    fake = BenchTelegram(latency=args.latency, port=args.port, enforce_limits=True)
     fake.global_limit = args.global_limit
     first, _, last = args.users.partition(":")
     for user_id in range(int(first), int(last or first)):

@@ -8,15 +8,16 @@ import contextlib
 import logging
 import sys
 
-from bot.config import Settings, load_settings
+from bot.core.config import Settings, load_settings
 
 
 async def _run(settings: Settings) -> None:
-    from bot.app import build_app, run_polling
+    from bot.core.app import run_polling
+    from bot.wiring import build_app
 
     app = await build_app(settings)
     if settings.webhook_url:
-        from bot.webhook import run_webhook
+        from bot.core.webhook import run_webhook
 
         await run_webhook(app)
     else:
@@ -24,22 +25,22 @@ async def _run(settings: Settings) -> None:
 
 
 async def _worker(settings: Settings) -> None:
-    from bot.app import build_app
-    from bot.worker import run_worker
+    from bot.delivery.worker import run_worker
+    from bot.wiring import build_app
 
     app = await build_app(settings.model_copy(update={"run_delivery": True}))
     await run_worker(app)
 
 
 async def _migrate(settings: Settings, revision: str) -> None:
-    from bot.db import migrate
+    from bot.core.db import migrate
 
     await migrate(settings.db_url, revision)
     print(f"database at {revision}")
 
 
 async def _admin(settings: Settings, action: str, telegram_id: int) -> int:
-    from bot.db import create_engine, create_sessionmaker, migrate
+    from bot.core.db import create_engine, create_sessionmaker, migrate
     from models.member import MemberStatus, Role, get_member
 
     await migrate(settings.db_url)
@@ -64,9 +65,9 @@ async def _admin(settings: Settings, action: str, telegram_id: int) -> int:
 async def _seed(settings: Settings, path: str) -> int:
     from pathlib import Path
 
-    from bot.clock import Clock
-    from bot.db import create_engine, create_sessionmaker, migrate
-    from bot.seed import SeedError, apply_seed, read_seed
+    from bot.core.clock import Clock
+    from bot.core.db import create_engine, create_sessionmaker, migrate
+    from bot.groups.seed import SeedError, apply_seed, read_seed
 
     try:
         seed = read_seed(Path(path), settings.default_locale)
@@ -109,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # aiogram logs a line for every update handled; under load that is most of the log and a
+    # measurable share of the CPU. Failures are still logged (bot.core.errors).
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     settings = load_settings()
     command = args.command or "run"
     if command == "migrate":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
@@ -35,3 +37,12 @@ async def replace_message(
         if "not modified" in exc.message:
             return
         await message.answer(text, reply_markup=reply_markup)
+
+
+def clean_text(text: str, limit: int) -> str | None:
+    """Strip control characters and spaces; None when empty or over `limit` characters."""
+    cleaned = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C").strip()
+    cleaned = " ".join(cleaned.split())
+    if not cleaned or len(cleaned) > limit:
+        return None
+    return cleaned

@@ -192,7 +192,7 @@ async def reclaim_abandoned(session: AsyncSession, *, worker: str, before: datet
     """Put back to `pending` what a dead worker held (lease older than `before`).
 
     Their outcome is unknown (the send may or may not have reached Telegram); sending them
-    again is the engine's at-least-once policy for that case (see bot/sender.py).
+    again is the engine's at-least-once policy for that case (see bot/delivery/sender.py).
     """
     result = await session.execute(
         update(Delivery)

@@ -15,12 +15,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     delete,
     func,
+    literal,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, utcnow
 from models.member import Member, MemberStatus
@@ -70,7 +72,7 @@ class WorkingGroup(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     translations: Mapped[list[GroupTranslation]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin"
+        cascade="all, delete-orphan", lazy="selectin", order_by="GroupTranslation.id"
     )
 
     def text(self, locale: str, default_locale: str) -> tuple[str, str, bool]:
@@ -187,8 +189,10 @@ class GroupRemoval(Base):
 
 
 async def get_group(session: AsyncSession, group_id: int) -> WorkingGroup | None:
-    """A group by primary key (callback data carries it)."""
-    return await session.get(WorkingGroup, group_id)
+    """A group by primary key (callback data carries it), with its names (one statement)."""
+    return await session.get(
+        WorkingGroup, group_id, options=[joinedload(WorkingGroup.translations)]
+    )
 
 
 async def get_group_by_code(session: AsyncSession, code: str) -> WorkingGroup | None:
@@ -199,11 +203,16 @@ async def get_group_by_code(session: AsyncSession, code: str) -> WorkingGroup | 
 async def list_groups(
     session: AsyncSession, *, include_archived: bool = False
 ) -> list[WorkingGroup]:
-    """Groups in a stable order (creation), archived ones only when asked."""
-    query = select(WorkingGroup).order_by(WorkingGroup.id)
+    """Groups in a stable order (creation), archived ones only when asked, with their names
+    (one statement)."""
+    query = (
+        select(WorkingGroup)
+        .options(joinedload(WorkingGroup.translations))
+        .order_by(WorkingGroup.id)
+    )
     if not include_archived:
         query = query.where(WorkingGroup.archived.is_(False))
-    return list(await session.scalars(query))
+    return list((await session.scalars(query)).unique())
 
 
 async def group_for_chat(session: AsyncSession, chat_id: int) -> WorkingGroup | None:
@@ -233,6 +242,37 @@ async def get_membership(
             GroupMembership.group_id == group_id, GroupMembership.member_id == member_id
         )
     )
+
+
+async def standing_and_counts(
+    session: AsyncSession, group_id: int, member_id: int
+) -> tuple[GroupMembership | None, int, int]:
+    """One member's link to a group and the group's active and pending counts, in one
+    statement (what a group's card shows)."""
+
+    def counted(status: str) -> Any:
+        return (
+            select(func.count(GroupMembership.id))
+            .where(GroupMembership.group_id == group_id, GroupMembership.status == status)
+            .scalar_subquery()
+        )
+
+    anchor = select(literal(1).label("one")).subquery()
+    row = (
+        await session.execute(
+            select(
+                GroupMembership,
+                counted(MembershipStatus.ACTIVE),
+                counted(MembershipStatus.PENDING),
+            )
+            .select_from(anchor)
+            .outerjoin(
+                GroupMembership,
+                and_(GroupMembership.group_id == group_id, GroupMembership.member_id == member_id),
+            )
+        )
+    ).one()
+    return row[0], int(row[1] or 0), int(row[2] or 0)
 
 
 async def is_coordinator(session: AsyncSession, member_id: int, group_id: int) -> bool:
@@ -413,3 +453,40 @@ async def removals_of(session: AsyncSession, member_id: int) -> list[GroupRemova
     """Removal records of one member (for /mydata)."""
     rows = await session.scalars(select(GroupRemoval).where(GroupRemoval.member_id == member_id))
     return list(rows)
+
+
+async def group_records(session: AsyncSession, member: Member) -> dict[str, Any]:
+    """The member's memberships, chat links and removals, for /mydata."""
+    codes: dict[int, str] = {}
+
+    async def code(group_id: int) -> str:
+        if group_id not in codes:
+            group = await session.get(WorkingGroup, group_id)
+            codes[group_id] = group.code if group else str(group_id)
+        return codes[group_id]
+
+    memberships = [
+        {
+            "group": await code(link.group_id),
+            "role": link.role,
+            "status": link.status,
+            "joined_at": link.joined_at.isoformat(),
+        }
+        for link in await memberships_of(session, member.id)
+    ]
+    invites = [
+        {
+            "group": await code(invite.group_id),
+            "link": invite.link,
+            "created_at": invite.created_at.isoformat(),
+            "expires_at": invite.expires_at.isoformat(),
+            "used_at": invite.used_at.isoformat() if invite.used_at else None,
+            "revoked_at": invite.revoked_at.isoformat() if invite.revoked_at else None,
+        }
+        for invite in await invites_of(session, member.id)
+    ]
+    removals = [
+        {"group": await code(removal.group_id), "removed_at": removal.removed_at.isoformat()}
+        for removal in await removals_of(session, member.id)
+    ]
+    return {"working_groups": memberships, "group_chat_links": invites, "group_removals": removals}

@@ -472,8 +472,9 @@ async def poll_respondents(session: AsyncSession, poll: DatePoll) -> int:
     )
 
 
-async def export_meetings(session: AsyncSession, member_id: int) -> dict[str, Any]:
+async def export_meetings(session: AsyncSession, member: Member) -> dict[str, Any]:
     """The member's replies and availability answers, for /mydata."""
+    member_id = member.id
     rsvps = await session.execute(
         select(Rsvp, Meeting)
         .join(Meeting, Meeting.id == Rsvp.meeting_id)

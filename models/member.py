@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, String, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,7 +92,28 @@ async def list_admins(session: AsyncSession) -> list[Member]:
 
 async def delete_member(session: AsyncSession, member: Member) -> None:
     """Erase a member row; dependent rows go with it through ON DELETE CASCADE and ORM cascades."""
-    from models.delivery import forget_progress_chat
-
-    await forget_progress_chat(session, member.telegram_id)
     await session.execute(delete(Member).where(Member.id == member.id))
+
+
+async def member_record(session: AsyncSession, member: Member) -> dict[str, Any]:
+    """The member's own row, for /mydata."""
+    return {
+        "member": {
+            "telegram_id": member.telegram_id,
+            "display_name": member.display_name,
+            "locale": member.locale,
+            "country": member.country,
+            "region": member.region,
+            "timezone": member.timezone,
+            "organisation": member.organisation,
+            "gender": member.gender,
+            "status": member.status,
+            "role": member.role,
+            "consent_at": member.consent_at.isoformat(),
+            "created_at": member.created_at.isoformat(),
+            "last_seen_at": member.last_seen_at.isoformat(),
+            "unreachable_since": (
+                member.unreachable_at.isoformat() if member.unreachable_at else None
+            ),
+        }
+    }

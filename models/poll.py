@@ -18,10 +18,11 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     exists,
+    func,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from sqlalchemy.sql import Select
 
 from models.base import Base, UTCDateTime, utcnow
@@ -282,12 +283,44 @@ def not_answered_ids(poll: Poll) -> Select[Any]:
     return select(Member.id).where(audience_filter(poll), ~answered)
 
 
+async def audience_count(session: AsyncSession, poll: Poll) -> int:
+    """How many members the poll reaches now (a draft's too: the preview shows it)."""
+    found = await session.scalar(
+        select(func.count()).select_from(Member).where(audience_filter(poll))
+    )
+    return int(found or 0)
+
+
 async def in_audience(session: AsyncSession, poll: Poll, member_id: int) -> bool:
     """Whether the poll is meant for this member (now)."""
     found = await session.scalar(
         select(Member.id).where(Member.id == member_id, audience_filter(poll))
     )
     return found is not None
+
+
+async def member_in_audience(session: AsyncSession, poll: Poll, member: Member) -> bool:
+    """As in_audience, for a member loaded in this transaction: the network's and a region's
+    audiences are read off the member's row, only working groups need the database."""
+    if poll.audience == Audience.NETWORK:
+        return member.status == MemberStatus.ACTIVE
+    if poll.audience == Audience.REGION:
+        return member.status == MemberStatus.ACTIVE and member.region == poll.region
+    return await in_audience(session, poll, member.id)
+
+
+async def add_participation(session: AsyncSession, poll_id: int, member_id: int) -> bool:
+    """Note that the member answered; False when they already had (one statement)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(Participation)
+        .values(poll_id=poll_id, member_id=member_id)
+        .on_conflict_do_nothing()
+        .returning(Participation.poll_id)
+    )
+    return (await session.execute(statement)).first() is not None
 
 
 async def has_participated(session: AsyncSession, poll_id: int, member_id: int) -> bool:
@@ -297,8 +330,16 @@ async def has_participated(session: AsyncSession, poll_id: int, member_id: int) 
 
 
 async def get_poll(session: AsyncSession, poll_id: int) -> Poll | None:
-    """A poll by id."""
-    return await session.get(Poll, poll_id)
+    """A poll by id, with its options, versions and groups (one statement)."""
+    return await session.get(
+        Poll,
+        poll_id,
+        options=[
+            joinedload(Poll.options),
+            joinedload(Poll.translations),
+            joinedload(Poll.groups),
+        ],
+    )
 
 
 async def named_vote(session: AsyncSession, poll_id: int, member_id: int) -> NamedVote | None:
@@ -364,9 +405,10 @@ def option_codes(poll: Poll) -> list[str]:
     return [option.label for option in poll.options]
 
 
-async def poll_records(session: AsyncSession, member_id: int) -> dict[str, Any]:
+async def poll_records(session: AsyncSession, member: Member) -> dict[str, Any]:
     """What the consultations hold about one member, for /mydata (never a secret ballot:
     nothing links those to anyone)."""
+    member_id = member.id
     polls: dict[int, Poll] = {}
 
     async def poll_of(poll_id: int) -> Poll | None:
@@ -402,12 +444,15 @@ async def poll_records(session: AsyncSession, member_id: int) -> dict[str, Any]:
     created = await session.scalars(
         select(Poll).where(Poll.created_by_member_id == member_id).order_by(Poll.id)
     )
+    answered = [
+        {"poll": poll.id, "question": poll.question}
+        for poll in await participations_of(session, member_id)
+    ]
     return {
-        "answered": [
-            {"poll": poll.id, "question": poll.question}
-            for poll in await participations_of(session, member_id)
-        ],
-        "named_answers": votes,
-        "comments": comments,
-        "created": [{"poll": poll.id, "question": poll.question} for poll in created],
+        "consultations": {
+            "answered": answered,
+            "named_answers": votes,
+            "comments": comments,
+            "created": [{"poll": poll.id, "question": poll.question} for poll in created],
+        }
     }

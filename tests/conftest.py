@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from bot.clock import FakeClock
-from bot.db import create_engine
-from bot.i18n import compile_catalogues
+from bot.core.clock import FakeClock
+from bot.core.db import create_engine
+from bot.core.i18n import compile_catalogues
 from tests.botclient import BotClient
 from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot, make_settings
@@ -148,7 +148,7 @@ async def add_member(
     organisation: str | None = None,
 ) -> Any:
     """Store an onboarded member directly (for tests whose subject is not onboarding)."""
-    from bot import geo
+    from bot.core import geo
     from models.member import Member
 
     async def create(session: Any) -> Any:

@@ -22,13 +22,16 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from aiohttp.web_request import FileField
 
+# The Bot API definition (MIT, see the LICENSE and README beside it), shipped with the tests.
 DEFAULT_API_SPEC = os.environ.get(
-    "TELEGRAM_BOT_API_SPEC", "/work/shared/telegram-bot-api/api.json"
+    "TELEGRAM_BOT_API_SPEC",
+    str(Path(__file__).resolve().parent / "data" / "telegram-bot-api" / "api.json"),
 )
 
 

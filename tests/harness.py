@@ -13,9 +13,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import App, build_app
-from bot.clock import FakeClock
-from bot.config import Settings, load_settings
+from bot.core.app import App
+from bot.core.clock import FakeClock
+from bot.core.config import Settings, load_settings
+from bot.wiring import build_app
 from tests.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -116,7 +116,7 @@ def calendar_files(fake: FakeTelegram, user: BotClient) -> list[icalendar.Calend
 
 def wake_scheduler(bot: RunningBot) -> None:
     """Have the scheduler look for due jobs now that the clock moved."""
-    from bot.scheduler import Scheduler
+    from bot.delivery.scheduler import Scheduler
 
     assert bot.app is not None
     for service in bot.app.services:

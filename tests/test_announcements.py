@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.announcements import compose, fallback_note, pick_version
-from bot.group_callbacks import AnnounceCb
-from bot.i18n import create_i18n
+from bot.core.i18n import create_i18n
+from bot.groups.announcements import compose, fallback_note, pick_version
+from bot.groups.callbacks import AnnounceCb
 from models.delivery import Broadcast
 from tests.conftest import add_member
 from tests.fake_telegram import FakeTelegram
@@ -131,7 +131,7 @@ async def test_announcement_with_a_document_and_a_voice_note(
 async def test_a_member_who_left_gets_nothing(
     bot: RunningBot, client: Any, fake: FakeTelegram
 ) -> None:
-    from bot.announcements import Draft, send_announcement
+    from bot.groups.announcements import Draft, send_announcement
     from models.group import GroupMembership, get_group
 
     carla = await add_member(bot, 8200, "Carla")
@@ -193,3 +193,34 @@ def test_long_text_and_attachment_go_as_two_messages() -> None:
     payload["texts"] = {"en": "short"}
     [one] = compose(payload, "G", "en", "en", lambda m: m)
     assert one.document == "F1" and one.caption and "short" in one.caption
+
+
+async def test_a_coordinator_dismissed_while_writing_cannot_go_on(
+    bot: RunningBot, client: Any, fake: FakeTelegram
+) -> None:
+    """The role is checked when the text arrives, not only when the draft was started."""
+    from models.group import GroupMembership, GroupRole
+
+    carla = await add_member(bot, 8300, "Carla")
+    group = await make_group(bot)
+    await add_to_group(bot, group, carla, coordinator=True)
+    await add_to_group(bot, group, await add_member(bot, 8301))
+    coordinator = client(8300, "Carla")
+    await coordinator.send("/groups")
+    await coordinator.click("⭐ Women and ESCR")
+    await coordinator.click("📣 Announcement")
+
+    async def dismiss(session: Any) -> None:
+        link = await session.scalar(
+            select(GroupMembership).where(GroupMembership.member_id == carla.id)
+        )
+        link.role = GroupRole.MEMBER
+        await session.commit()
+
+    await bot.db(dismiss)
+    reply = await coordinator.send("Assembly on Friday.")
+    assert "Only the coordinators of this group" in reply[-1]["text"]
+    assert "✅ Send to the group" not in coordinator.buttons(reply[-1])
+    reply = await coordinator.send("Assembly on Friday, again.")
+    assert "Only the coordinators" not in reply[-1]["text"], "the conversation is over"
+    assert not list(await bot.db(lambda s: s.scalars(select(Broadcast))))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.config import SUPPORTED_LOCALES
-from bot.i18n import LOCALES_DIR
+from bot.core.config import SUPPORTED_LOCALES
+from bot.core.i18n import LOCALES_DIR
 
 PLACEHOLDER = re.compile(r"\{[a-z_0-9]*\}")
 TAG = re.compile(r"</?[a-z][a-z0-9-]*(?:\s[^>]*)?>")
@@ -88,7 +88,7 @@ def test_template_matches_source() -> None:
 
 
 def test_arabic_reads_right_to_left() -> None:
-    from bot.i18n import RLM, create_i18n
+    from bot.core.i18n import RLM, create_i18n
 
     i18n = create_i18n("en")
     text = i18n.gettext("Welcome! Please choose your language.", locale="ar")

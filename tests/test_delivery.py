@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.delivery import Outgoing, Priority, RenderContext, enqueue_broadcast
-from bot.notice import enqueue_notice
-from bot.sender import DeliveryService, engine_of
+from bot.delivery.notice import enqueue_notice
+from bot.delivery.queue import Outgoing, Priority, RenderContext, enqueue_broadcast
+from bot.delivery.sender import DeliveryService, engine_of
 from models.delivery import Broadcast, Delivery, DeliveryStatus
 from models.member import Member
 from tests.conftest import add_member
@@ -511,7 +511,7 @@ async def test_member_erased_mid_send_does_not_stall_the_engine(
 async def test_long_finished_broadcasts_and_jobs_are_erased(
     bot: RunningBot, fake: FakeTelegram, clock: Any
 ) -> None:
-    from bot.scheduler import schedule, scheduler_of
+    from bot.delivery.scheduler import schedule, scheduler_of
     from models.job import Job
 
     await members(bot, fake, 2)

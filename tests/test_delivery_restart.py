@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select
 
-from bot.db import create_engine, create_sessionmaker, migrate
-from bot.notice import enqueue_notice
+from bot.core.db import create_engine, create_sessionmaker, migrate
+from bot.delivery.notice import enqueue_notice
 from models.delivery import Delivery, DeliveryStatus
 from models.member import Member
 from tests.fake_telegram import FakeTelegram

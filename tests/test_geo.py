@@ -1,4 +1,4 @@
-"""Unit tests for bot.geo: country lists, search, M49 regions and time-zone choices."""
+"""Unit tests for bot.core.geo: country lists, search, M49 regions and time-zone choices."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.core import get_global
 
-from bot import geo
+from bot.core import geo
 
 LOCALES = ("en", "es", "fr", "pt", "ar")
 WINTER = datetime(2025, 1, 15, 12, tzinfo=UTC)

@@ -241,3 +241,27 @@ class TestPrivacy:
         assert await row_counts_mentioning(bot, member.id, 9500) == {}
         links = await bot.db(lambda s: s.scalars(select(GroupMembership)))
         assert not list(links)
+
+
+async def test_an_admin_demoted_while_writing_a_name_changes_nothing(
+    bot: RunningBot, client: Any, fake: FakeTelegram
+) -> None:
+    """The role is checked when the name arrives, not only when the language was tapped."""
+    boss = await add_member(bot, 9600, "Admin", role="admin")
+    group = await make_group(bot, names={"en": "Women and ESCR"})
+    admin = client(9600, "Admin")
+    await admin.send("/groups")
+    await admin.click("Women and ESCR")
+    await admin.click("⚙️ Manage")
+    await admin.click("✏️ Español")
+
+    async def demote(session: Any) -> None:
+        (await session.get(Member, boss.id)).role = "member"
+        await session.commit()
+
+    await bot.db(demote)
+    reply = await admin.send("Mujeres y DESC")
+    assert "Only network admins" in reply[-1]["text"]
+    row = await group_by_code(bot, "women_escr")
+    assert row is not None and row.translation("es") is None
+    assert row.id == group

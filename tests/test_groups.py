@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.group_callbacks import GroupCb
+from bot.groups.callbacks import GroupCb
 from models.group import GroupRemoval, MembershipStatus
 from tests.conftest import add_member
 from tests.fake_telegram import FakeTelegram
@@ -259,7 +259,7 @@ async def test_coordinator_removes_a_member(
 async def test_plain_members_cannot_do_coordinator_or_admin_actions(
     bot: RunningBot, client: Any, fake: FakeTelegram
 ) -> None:
-    from bot.group_callbacks import AnnounceCb, LinkCb, ManageCb, RemoveCb, RequestCb
+    from bot.groups.callbacks import AnnounceCb, LinkCb, ManageCb, RemoveCb, RequestCb
 
     chat = linked_chat(fake)
     jo = await add_member(bot, 5060, "Jo", locale="fr")

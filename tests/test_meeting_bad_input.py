@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import FakeClock
-from bot.i18n import RLM
-from bot.meetings import RsvpCb
+from bot.core.clock import FakeClock
+from bot.core.i18n import RLM
+from bot.meetings.callbacks import RsvpCb
 from models.meeting import Meeting
 from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
@@ -165,7 +165,7 @@ async def test_replies_refused_when_cancelled_started_or_not_invited(
     omar = await announcement(net.cairo, "Strategy call")
 
     async def cancel(session: Any) -> None:
-        from bot.meeting_delivery import cancel_meeting
+        from bot.meetings.jobs import cancel_meeting
         from models.member import get_member
 
         meeting = await session.get(Meeting, meeting_id)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import icalendar
 
-from bot.meetings import meeting_ics
+from bot.meetings.ics import meeting_ics
 from models.meeting import Meeting, MeetingStatus, MeetingTranslation
 
 START = datetime(2027, 3, 10, 13, 0, tzinfo=UTC)

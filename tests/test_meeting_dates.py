@@ -6,16 +6,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.meetings import (
+from bot.meetings.dates import (
     Ambiguous,
     WhenError,
     WhenProblem,
     after_gap,
-    find_zones,
-    format_duration,
     parse_local,
     parse_when,
 )
+from bot.meetings.views import format_duration
+from bot.meetings.zones import find_zones
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 LOCAL_NOW = datetime(2027, 3, 1, 9, 0)  # Montevideo wall time at NOW

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from models.meeting import DatePoll, Meeting, MeetingStatus
 from models.member import Member
 from tests.fake_telegram import FakeTelegram

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FakeClock
-from bot.i18n import RLM
+from bot.core.clock import FakeClock
+from bot.core.i18n import RLM
 from models.job import Job, JobStatus
 from models.meeting import Meeting, MeetingStatus, Rsvp
 from tests.botclient import BotClient
@@ -146,8 +146,8 @@ async def schedule_directly(
     non_responders: bool = False,
 ) -> int:
     """A meeting stored and announced through the same code as the conversation's Send."""
-    from bot.meeting_delivery import announce
-    from bot.meetings import build_meeting
+    from bot.meetings.drafts import build_meeting
+    from bot.meetings.jobs import announce
     from models.member import get_member
 
     async def go(session: Any) -> int:

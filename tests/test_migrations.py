@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from bot.db import alembic_config, create_engine, downgrade, migrate
+from bot.core.db import alembic_config, create_engine, downgrade, migrate
 from models import Base
 
 

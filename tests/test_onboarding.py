@@ -162,7 +162,7 @@ class TestAdmins:
         assert (await member_row(bot, 1006)).status == MemberStatus.ACTIVE  # type: ignore[union-attr]
 
     async def test_plain_member_cannot_approve(self, bot: RunningBot, client: Any) -> None:
-        from bot.membership import ReviewCb
+        from bot.members.callbacks import ReviewCb
         from tests.conftest import onboard
 
         kofi = client(1007, "Kofi", language_code="en")

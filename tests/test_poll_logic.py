@@ -13,12 +13,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import DateTime, inspect
 
-from bot.i18n import create_i18n
-from bot.poll_export import chart_png, results_csv, safe_cell
-from bot.poll_tally import SMALL_GROUP, build_tally, protect
-from bot.poll_time import TimeProblem, parse_closing, quick_closing
-from bot.poll_views import PickCb, VoteCb, poll_keyboard
-from bot.polls import (
+from bot.core.i18n import create_i18n
+from bot.polls.closing import TimeProblem, parse_closing, quick_closing
+from bot.polls.export import chart_png, results_csv, safe_cell
+from bot.polls.service import (
     MAX_COMMENT,
     MAX_OPTION,
     MAX_OPTIONS,
@@ -30,6 +28,8 @@ from bot.polls import (
     parse_translated_options,
     valid_choices,
 )
+from bot.polls.tally import SMALL_GROUP, build_tally, protect
+from bot.polls.views import PickCb, VoteCb, poll_keyboard
 from models.base import UTCDateTime
 from models.poll import (
     AnonymousBallot,

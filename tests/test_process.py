@@ -13,8 +13,8 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.app import build_app
-from bot.webhook import create_web_app
+from bot.core.webhook import create_web_app
+from bot.wiring import build_app
 from models.member import Member
 from tests.botclient import BotClient
 from tests.fake_telegram import FakeTelegram
@@ -122,7 +122,7 @@ async def test_real_process_killed_mid_onboarding_resumes(
     await user.click_nth(-1)
     await process.terminate()
 
-    from bot.db import create_engine
+    from bot.core.db import create_engine
 
     engine = create_engine(backend["db_url"])
     async with engine.connect() as conn:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 
-from bot.ratelimit import MARGIN, WINDOW, ChatLimits, FloodGate, TokenBucket
+from bot.delivery.ratelimit import MARGIN, WINDOW, ChatLimits, FloodGate, TokenBucket
 
 
 def test_bucket_paces_at_just_under_the_rate_without_bursts() -> None:
@@ -61,3 +62,26 @@ async def test_pause_holds_every_send_until_retry_after() -> None:
     gate.pause(0.2)
     await gate.wait_unpaused()
     assert time.monotonic() - started >= 0.19
+
+
+async def test_a_reply_takes_the_next_place_before_the_engine() -> None:
+    gate = FloodGate(3.0)
+    for _ in range(3):
+        await gate.admit()
+    order: list[str] = []
+
+    async def send(name: str, reply: bool) -> None:
+        await gate.admit(reply=reply)
+        order.append(name)
+
+    engine = asyncio.create_task(send("engine", False))
+    await asyncio.sleep(0.05)  # the engine's request was waiting first
+    await asyncio.gather(engine, send("reply", True))
+    assert order == ["reply", "engine"]
+
+
+async def test_a_reply_spends_a_slot_of_the_engine_budget() -> None:
+    gate = FloodGate(10.0)
+    assert gate.delay() == 0
+    await gate.admit(reply=True)
+    assert gate.delay() > 0.09  # the engine's next send moved back by one interval

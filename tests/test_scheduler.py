@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FakeClock
-from bot.scheduler import JobContext, Scheduler, cancel_jobs, schedule, scheduler_of
+from bot.core.clock import FakeClock
+from bot.delivery.scheduler import JobContext, Scheduler, cancel_jobs, schedule, scheduler_of
 from models.job import Job, JobStatus
 from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
@@ -224,7 +224,7 @@ async def test_naive_due_time_is_refused(bot: RunningBot) -> None:
 async def test_scheduled_notice_reaches_members_once_across_restarts(
     bot: RunningBot, clock: FakeClock, fake: FakeTelegram
 ) -> None:
-    from bot.notice import schedule_notice
+    from bot.delivery.notice import schedule_notice
     from tests.test_delivery import GREETINGS, members
 
     chats = await members(bot, fake, 5)

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.config import SUPPORTED_LOCALES
-from bot.db import create_engine, create_sessionmaker, migrate
-from bot.seed import SeedError, apply_seed, parse_seed, read_seed
+from bot.core.config import SUPPORTED_LOCALES
+from bot.core.db import create_engine, create_sessionmaker, migrate
+from bot.groups.seed import SeedError, apply_seed, parse_seed, read_seed
 from models.base import utcnow
 from models.group import WorkingGroup
 

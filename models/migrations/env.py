@@ -8,7 +8,7 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from bot.db import create_engine
+from bot.core.db import create_engine
 from models import Base
 
 config = context.config
@@ -19,7 +19,7 @@ def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from bot.config import normalise_db_url
+    from bot.core.config import normalise_db_url
 
     return normalise_db_url(os.environ.get("DATABASE_URL", "sqlite+aiosqlite:///data/bot.sqlite3"))
 

@@ -1,0 +1,1 @@
+"""The core: settings, the store, languages, the per-update context and how areas plug in."""

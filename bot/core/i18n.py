@@ -1,0 +1,108 @@
+"""Translations and locale-aware formatting: catalogues compiled on start, Babel for dates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from aiogram.utils.i18n import I18n
+from babel.dates import format_datetime, get_timezone_location
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+
+from bot.core.config import SUPPORTED_LOCALES
+
+LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
+DOMAIN = "messages"
+RTL_LOCALES = frozenset({"ar", "fa", "he", "ur"})
+RLM = "\u200f"
+
+
+def compile_catalogues(path: Path = LOCALES_DIR) -> list[Path]:
+    """Compile every `.po` whose `.mo` is missing or older, so no one runs a manual step."""
+    written = []
+    for po_path in sorted(path.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parent.parent.name)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog, use_fuzzy=False)
+        written.append(mo_path)
+    return written
+
+
+class Translator(I18n):
+    """aiogram's I18n plus a right-to-left mark for Arabic, so bubbles align and read right."""
+
+    def gettext(
+        self, singular: str, plural: str | None = None, n: int = 1, locale: str | None = None
+    ) -> str:
+        text = super().gettext(singular, plural, n, locale)
+        if (locale or self.current_locale) in RTL_LOCALES and not text.startswith(RLM):
+            return RLM + text
+        return text
+
+
+def create_i18n(default_locale: str) -> Translator:
+    """Compile catalogues if needed and load them."""
+    compile_catalogues()
+    return Translator(path=LOCALES_DIR, default_locale=default_locale, domain=DOMAIN)
+
+
+def match_locale(language_code: str | None, default: str) -> str:
+    """Map Telegram's `language_code` (e.g. `pt-br`, `es-419`) to a shipped locale."""
+    if language_code:
+        base = language_code.replace("_", "-").split("-")[0].lower()
+        if base in SUPPORTED_LOCALES:
+            return base
+    return default
+
+
+LANGUAGE_NAMES = {
+    "en": "English",
+    "es": "Español",
+    "fr": "Français",
+    "pt": "Português",
+    "ar": "العربية",
+}
+
+
+def format_when(moment: datetime, zone: str, locale: str, fmt: str = "full") -> str:
+    """A date and time in the member's zone and language, with the zone named."""
+    tz = ZoneInfo(zone)
+    local = moment.astimezone(tz)
+    if fmt == "full":
+        text = format_datetime(local, "EEEE d MMMM y, HH:mm", tzinfo=tz, locale=locale)
+    else:
+        text = format_datetime(local, "medium", tzinfo=tz, locale=locale)
+    return f"{text} ({zone_name(zone, locale)}, {utc_offset(local)})"
+
+
+def zone_name(zone: str, locale: str) -> str:
+    """A place-based zone name people recognise (e.g. 'hora de Uruguay')."""
+    if zone == "UTC":
+        return "UTC"
+    return get_timezone_location(ZoneInfo(zone), locale=locale)
+
+
+def utc_offset(local: datetime) -> str:
+    """`UTC+03:00` for an aware local datetime."""
+    offset = local.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset else 0
+    sign = "+" if minutes >= 0 else "−"
+    minutes = abs(minutes)
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def format_number(value: float, locale: str) -> str:
+    """A number with the locale's separators."""
+    return format_decimal(value, locale=locale)
+
+
+def format_share(value: float, locale: str) -> str:
+    """A fraction (0..1) as a percentage in the locale's style."""
+    return format_percent(value, format="#,##0.#%", locale=locale)

@@ -1,0 +1,233 @@
+"""Telegram's flood limits, kept rather than provoked: token buckets per bot, chat and group."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
+
+from bot.core.fsm_storage import UPDATE_SESSION
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+    from aiogram.methods import Response
+
+    from bot.core.config import Settings
+
+log = logging.getLogger(__name__)
+
+# Aim a little under each published limit: requests reach Telegram with a few milliseconds of
+# jitter, and a bucket run at exactly 30/s would now and then land 31 inside one second.
+MARGIN = 0.98
+# The last check before a request leaves: no more than `rate` requests within this window.
+# Telegram counts a second; the extra is room for jitter on the way (the network, its side).
+WINDOW = 1.02
+# How often the chat limiter drops chats whose bucket is full again.
+SWEEP_EVERY = 1.0
+# Methods that put a new message into a chat: they count against the 30 a second. Edits do
+# not add messages (Telegram's fake in the tests counts them the same way); they still wait
+# out a 429 pause, and the engine paces its progress edits per chat.
+FLOOD_PREFIXES = ("send", "copy", "forward")
+FLOOD_EXEMPT = frozenset({"sendChatAction"})
+PAUSED_PREFIXES = (*FLOOD_PREFIXES, "edit")
+# How long the engine's request steps back each time while a handler's reply waits.
+YIELD_STEP = 0.005
+
+
+class TokenBucket:
+    """A bucket of `burst` tokens refilled at `rate` per second (GCRA: no timer, one float).
+
+    A sender that wakes up a little late (timers overshoot by a millisecond or so) keeps its
+    schedule instead of losing that time on every send: up to `slack` seconds of lateness
+    are made up. Sends then stay on an ideal grid of `1/rate`, never more than `slack` late.
+    """
+
+    def __init__(self, rate: float, burst: float = 1.0, slack: float = 0.005) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.tolerance = self.interval * max(burst - 1.0, 0.0)
+        self.slack = min(slack, self.interval / 4)
+        self.tat = 0.0  # theoretical arrival time of the next conforming request
+
+    def ready_at(self, now: float) -> float:
+        """The earliest moment a token is available (now or later)."""
+        return max(now, self.tat - self.tolerance)
+
+    def take(self, at: float) -> None:
+        """Spend a token at `at` (which must be >= ready_at)."""
+        self.tat = max(at - self.slack, self.tat) + self.interval
+
+
+class ChatLimits:
+    """Per-chat pacing: 1 message a second to any chat, and at most N a minute to a group.
+
+    Each chat's bucket holds one token, so a chat whose next slot has passed is simply
+    forgotten: memory follows the chats written to in the last few seconds, not the audience.
+    """
+
+    def __init__(self, per_chat: float, per_group_minute: float) -> None:
+        self.chat_interval = 1.0 / (per_chat * MARGIN) if per_chat > 0 else 0.0
+        self.group_interval = 60.0 / (per_group_minute * MARGIN) if per_group_minute > 0 else 0.0
+        self._chats: dict[int, float] = {}  # chat id -> earliest time of its next message
+        self._groups: dict[int, float] = {}
+        self._swept = 0.0
+
+    def ready_at(self, chat_id: int, now: float) -> float:
+        """When this chat may get its next message."""
+        return max(now, self._chats.get(chat_id, 0.0), self._groups.get(chat_id, 0.0))
+
+    def take(self, chat_id: int, at: float) -> None:
+        """Note a message to this chat sent at `at`."""
+        self._chats[chat_id] = max(at, self._chats.get(chat_id, 0.0)) + self.chat_interval
+        if chat_id < 0:  # groups, supergroups and channels have negative ids
+            self._groups[chat_id] = max(at, self._groups.get(chat_id, 0.0)) + self.group_interval
+        if at - self._swept > SWEEP_EVERY:
+            self._sweep(at)
+
+    def _sweep(self, now: float) -> None:
+        """Forget chats whose next slot has come: their buckets are full again."""
+        self._chats = {chat: tat for chat, tat in self._chats.items() if tat > now}
+        self._groups = {chat: tat for chat, tat in self._groups.items() if tat > now}
+        self._swept = now
+
+    def __len__(self) -> int:
+        return len(self._chats)
+
+
+class FloodGate:
+    """The whole bot's send budget: the global bucket, a last check as each request leaves,
+    and Telegram's 429 pause.
+
+    The bucket paces the engine's sends. The check (`admit`) runs as late as possible, right
+    before a request is written, and holds it if the last `rate` requests left within
+    WINDOW: a process that stalled (a busy CPU, a slow commit) after giving out slots
+    would otherwise release them in a bunch that Telegram sees as a burst over the limit.
+
+    Replies to people (handlers' messages) come first within the budget: a waiting reply
+    takes the next free place in the window before any engine request, and each reply
+    spends a slot of the bucket, so the engine slows down by as much as people are answered.
+    """
+
+    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.bucket = TokenBucket(rate * MARGIN) if rate > 0 else None
+        self.clock = clock
+        self.paused_until = 0.0
+        self.pauses = 0
+        self.recent: deque[float] = deque(maxlen=max(1, int(rate))) if rate > 0 else deque()
+        self.held = 0  # requests the last check had to hold back (a sign of stalls)
+        self.replies_waiting = 0
+
+    def pause(self, seconds: float) -> None:
+        """Telegram said retry_after: nobody in this process sends until then."""
+        until = self.clock() + seconds
+        if until > self.paused_until:
+            self.paused_until = until
+            self.pauses += 1
+            log.warning("Telegram asked to wait %.1f s (429); all sending paused", seconds)
+
+    def delay(self) -> float:
+        """Seconds until a send may go out (0 when one may go now)."""
+        now = self.clock()
+        at = max(now, self.paused_until)
+        if self.bucket is not None:
+            at = self.bucket.ready_at(at)
+        return at - now
+
+    async def turn(self) -> float:
+        """Wait for this process's next send slot and take it; returns the monotonic time."""
+        while True:
+            wait = self.delay()
+            if wait <= 0:
+                now = self.clock()
+                if self.bucket is not None:
+                    self.bucket.take(now)
+                return now
+            await asyncio.sleep(wait)
+
+    async def admit(self, *, reply: bool = False) -> None:
+        """Let one request leave now, or as soon as the last `rate` left over WINDOW ago
+        (an engine request also after every reply that is waiting)."""
+        if self.recent.maxlen is None:
+            return
+        held = False
+        if reply:
+            self.replies_waiting += 1
+        try:
+            while True:
+                wait = self._window_wait()
+                if wait <= 0 and (reply or not self.replies_waiting):
+                    break
+                held = True
+                await asyncio.sleep(wait if wait > 0 else YIELD_STEP)
+        finally:
+            if reply:
+                self.replies_waiting -= 1
+        self.held += held
+        now = self.clock()
+        self.recent.append(now)
+        if reply and self.bucket is not None:
+            self.bucket.take(max(now, self.bucket.tat))  # the engine's next slot moves back
+
+    def _window_wait(self) -> float:
+        """Seconds until the window has room for one more request."""
+        if len(self.recent) < (self.recent.maxlen or 0):
+            return 0.0
+        return self.recent[0] + WINDOW - self.clock()
+
+    async def wait_unpaused(self) -> None:
+        """Wait out a 429 pause without taking a slot (for sends outside the engine)."""
+        # The deadline can move later while we sleep (another 429), hence the loop.
+        while (wait := self.paused_until - self.clock()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(wait)
+
+
+def floods(method: TelegramMethod[Any]) -> bool:
+    """Whether a Bot API method puts a message into a chat."""
+    name = getattr(method, "__api_method__", "")
+    return name.startswith(FLOOD_PREFIXES) and name not in FLOOD_EXEMPT
+
+
+def paused(method: TelegramMethod[Any]) -> bool:
+    """Whether a Bot API method waits out a 429 pause (messages and edits)."""
+    name = getattr(method, "__api_method__", "")
+    return name.startswith(PAUSED_PREFIXES) and name not in FLOOD_EXEMPT
+
+
+class FloodGateMiddleware(BaseRequestMiddleware):
+    """Every request of the bot honours a 429 seen by any other: Telegram pauses the bot.
+
+    Requests made while an update is handled are replies and go first (see FloodGate)."""
+
+    def __init__(self, gate: FloodGate) -> None:
+        self.gate = gate
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        if paused(method):
+            await self.gate.wait_unpaused()
+        if floods(method):
+            await self.gate.admit(reply=UPDATE_SESSION.get() is not None)
+        try:
+            return await make_request(bot, method)
+        except TelegramRetryAfter as exc:
+            self.gate.pause(exc.retry_after)
+            raise
+
+
+def build_gate(settings: Settings) -> FloodGate:
+    """The process-wide gate for the configured global rate."""
+    return FloodGate(settings.send_rate_global)

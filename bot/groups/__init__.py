@@ -1,0 +1,1 @@
+"""Working groups: membership, coordinators, the groups' own chats and announcements."""

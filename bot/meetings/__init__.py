@@ -1,0 +1,1 @@
+"""Meetings: scheduling across time zones, replies, reminders and "find a date" polls."""

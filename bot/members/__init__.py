@@ -1,0 +1,1 @@
+"""Members of the network: joining, approval, and what is stored about each of them."""

@@ -1,0 +1,1 @@
+"""Consultations: polls created by coordinators, answered by members, counted with care."""

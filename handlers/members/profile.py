@@ -1,0 +1,68 @@
+"""/profile: see each stored field and change it with the same questions as onboarding."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+import handlers.members.questions as steps
+from bot.core.clock import Clock
+from bot.members.callbacks import EditCb
+from bot.members.views import language_keyboard, profile_screen
+from models.member import Member, MemberStatus
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+router.callback_query.filter(F.message.chat.type == "private")
+Gettext = Callable[..., str]
+
+
+@router.message(Command("profile"))
+async def profile(message: Message, member: Member | None, state: FSMContext, _: Gettext) -> None:
+    if member is None or member.status == MemberStatus.ONBOARDING:
+        await message.answer(_("Send /start to join first."))
+        return
+    await state.set_state(None)
+    text, markup = profile_screen(member, _)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(EditCb.filter())
+async def edit_field(
+    call: CallbackQuery,
+    callback_data: EditCb,
+    member: Member | None,
+    state: FSMContext,
+    _: Gettext,
+    clock: Clock,
+) -> None:
+    """Ask the onboarding question for one field, then come back to the profile."""
+    assert isinstance(call.message, Message)
+    if member is None or member.status == MemberStatus.ONBOARDING:
+        await call.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    await call.answer()
+    await state.update_data(editing=True)
+    field = callback_data.field
+    if field == "name":
+        await steps.ask_name(call.message, state, member, _)
+    elif field == "language":
+        await call.message.answer(
+            _("Choose your language."), reply_markup=language_keyboard(member.locale)
+        )
+    elif field == "country":
+        await steps.ask_country(call.message, state, _, member.locale)
+    elif field == "timezone":
+        if not await steps.ask_timezone(call.message, state, member, _, clock):
+            await call.message.answer(_("Your country has a single time zone."))
+            await state.clear()
+    elif field == "organisation":
+        await steps.ask_organisation(call.message, state, _)
+    elif field == "gender":
+        await steps.ask_gender(call.message, state, _)
+    else:
+        await call.message.answer(_("This button is no longer valid."))
