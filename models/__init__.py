@@ -32,12 +32,16 @@ from models.poll import (
     PollOption,
     PollTranslation,
 )
+from models.solidarity import CaseEvent, CaseResponse, CaseSignature, SolidarityCase
 
 __all__ = [
     "AnonymousBallot",
     "AnonymousComment",
     "Base",
     "Broadcast",
+    "CaseEvent",
+    "CaseResponse",
+    "CaseSignature",
     "DatePoll",
     "DateSlot",
     "DateSlotAnswer",
@@ -63,6 +67,7 @@ __all__ = [
     "PollTranslation",
     "Role",
     "Rsvp",
+    "SolidarityCase",
     "UTCDateTime",
     "WorkingGroup",
     "utcnow",

@@ -47,6 +47,7 @@ class Outgoing:
     document: tuple[str, bytes] | str | None = None  # (filename, bytes) or a Telegram file_id
     voice: str | None = None  # file_id
     caption: str | None = None
+    protect_content: bool = False  # Telegram's: the copy cannot be forwarded or saved
 
 
 @dataclass

@@ -1,0 +1,181 @@
+"""System of Solidarity end to end: a member raises a case, the secretariat reviews and issues
+it, members receive it in their language (protected), respond and sign; escalation, updates,
+the sign-on list, /forget, and every forbidden action refused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.core.clock import FakeClock
+from bot.solidarity.callbacks import AlertCb, CaseCb
+from models.solidarity import CaseEvent, CaseSignature, CaseStatus, SolidarityCase
+from tests.botclient import BotClient
+from tests.conftest import add_member
+from tests.fake_telegram import FakeTelegram
+from tests.groupkit import add_to_group, make_group
+from tests.harness import RunningBot
+from tests.meeting_helpers import eventually, settle, wake_scheduler
+
+
+def alerts(user: BotClient) -> list[dict[str, Any]]:
+    return [
+        m
+        for m in user.messages()
+        if "🆘" in str(m.get("text", "")) and "#" in str(m.get("text", ""))
+    ]
+
+
+async def raise_eviction(reporter: BotClient) -> None:
+    """The Spanish reporter raises an eviction case, by taps and typed answers."""
+    await reporter.send("/solidarity")
+    await reporter.click("➕")
+    await reporter.send("La comunidad de El Pinar enfrenta un desalojo forzoso mañana.")
+    await reporter.click("➡️")
+    await reporter.send("Colombia")
+    await reporter.click("Colombia")
+    await reporter.click_nth(2)  # a community
+    await reporter.send("Comunidad El Pinar")
+    await reporter.click("🔴")
+    await reporter.click_nth(0)  # sign a joint statement
+    await reporter.click_nth(1)  # contact authorities
+    await reporter.click("➡️")
+    await reporter.click_nth(1)  # show the affected name
+    await reporter.click("➡️")
+
+
+async def case_row(bot: RunningBot) -> SolidarityCase:
+    return await bot.db(lambda s: s.scalar(select(SolidarityCase)))
+
+
+async def test_a_case_from_raising_to_signatures_escalation_and_forget(
+    bot: RunningBot, client: Any, fake: FakeTelegram, clock: FakeClock
+) -> None:
+    await add_member(bot, 7000, "Admin Ann", locale="en", country="GB", role="admin")
+    await add_member(bot, 7001, "Rosa", locale="es", country="UY")
+    readers = {7002: ("es", "AR"), 7003: ("ar", "EG"), 7004: ("en", "MA")}
+    for uid, (locale, country) in readers.items():
+        fake.add_user(uid, f"Reader {uid}", language_code=locale)
+        await add_member(
+            bot, uid, f"Reader {uid}", locale=locale, country=country, organisation=None
+        )
+    fake.add_user(7005, "Outside", language_code="en")
+    await add_member(bot, 7005, "Outside", locale="en", country="KE")
+    fake.add_user(7006, "Coord", language_code="es")
+    coordinator = await add_member(bot, 7006, "Coord", locale="es", country="CO")
+    group = await make_group(bot)
+    await add_to_group(bot, group, coordinator, coordinator=True)
+    admin = client(7000, "Admin Ann")
+    reporter = client(7001, "Rosa", language_code="es")
+    member_es, member_ar, member_en = (
+        client(uid, f"Reader {uid}", language_code=loc) for uid, (loc, _) in readers.items()
+    )
+
+    # 1. Raise a case: Back keeps answers, the preview shows everything, nothing goes out.
+    await raise_eviction(reporter)
+    preview = reporter.last()["text"]
+    assert "El Pinar" in preview and "Colombia" in preview
+    await reporter.click("⬅️")  # back to sharing
+    await reporter.click("➡️")
+    await reporter.click("✅")
+    assert "#1" in reporter.last()["text"]
+    await eventually(lambda: any("El Pinar" in t for t in admin.texts()))
+    review = [m for m in admin.messages() if "El Pinar" in str(m.get("text", ""))][-1]
+    assert "Rosa" in review["text"], "admins see who reported"
+    assert not any(fake.messages(uid) for uid in readers), "nothing to members before issue"
+
+    # 2. Review: an English version, a statement, an audience of two regions; issue.
+    await admin.click("🌐", review)
+    await admin.click("English")
+    await admin.send("The El Pinar community faces a forced eviction tomorrow.")
+    await admin.click("📄")
+    await admin.send("We, the undersigned organisations, call for the eviction to stop.")
+    await admin.click("🎯")
+    await admin.click("Latin America")
+    await admin.click("Northern Africa")
+    await admin.click("✅ Done")
+    panel = admin.last()["text"]
+    assert "Latin America, Northern Africa" in panel and "undersigned" in panel
+    await admin.click("🚨")
+    await eventually(lambda: all(alerts(u) for u in (member_es, member_ar, member_en, reporter)))
+    await settle(fake)
+    alert_es, alert_ar, alert_en = (alerts(u)[-1] for u in (member_es, member_ar, member_en))
+    assert "desalojo forzoso" in alert_es["text"]
+    assert "forced eviction" in alert_en["text"]
+    assert "forced eviction" in alert_ar["text"] and "Comunidad El Pinar" in alert_ar["text"]
+    assert all(a.get("has_protected_content") for a in (alert_es, alert_ar, alert_en))
+    assert "Rosa" not in alert_en["text"], "the reporter chose not to be named"
+    assert not fake.messages(7005), "outside the audience"
+
+    # 3. Responses: seen, act, sign (twice for the same organisation counts once).
+    await member_es.click_nth(0, alert_es)  # Seen
+    await member_ar.click_nth(1, alert_ar)  # I can act
+    await member_ar.click_nth(1)  # contact authorities
+    await member_ar.click_nth(2, alert_ar)  # Sign on
+    await member_ar.send("Nadeem Centre")
+    await member_ar.click_nth(0)  # confirm
+    await member_es.click_nth(2, alert_es)
+    await member_es.send("Colectivo Tierra")
+    await member_es.click_nth(0)
+    await member_es.click_nth(2, alert_es)
+    await member_es.send("colectivo  tierra")
+    await member_es.click_nth(0)
+    signatures = await bot.db(lambda s: s.scalar(select(func.count()).select_from(CaseSignature)))
+    assert signatures == 2
+
+    # Escalation: after 6 hours fewer than half saw it; the others get it again, once.
+    clock.advance(timedelta(hours=6, minutes=1))
+    wake_scheduler(bot)
+    await eventually(lambda: any("⚠️" in t for t in client(7006, "Coord").texts()))
+    await settle(fake)
+    assert len(alerts(member_es)) == 1, "who pressed Seen is not reminded"
+    assert len(alerts(member_ar)) == 1, "who said they can act has seen it"
+    assert len(alerts(member_en)) == 2
+    assert "⏰" in alerts(member_en)[-1]["text"]
+
+    # Counts, the sign-on list, an update to responders, closing.
+    await admin.send("/solidarity")
+    await admin.click("🗂")
+    await admin.click("📊")
+    assert "seen 1" in admin.last()["text"] and "signed 1" in admin.last()["text"]
+    await admin.click("📥")
+    block = admin.last()["text"]
+    assert "Argentina: Colectivo Tierra" in block and "Egypt: Nadeem Centre" in block
+    assert any(
+        m.get("document", {}).get("file_name") == "signatures-1.csv" for m in admin.messages()
+    )
+    await admin.click("📢")
+    await admin.send("The eviction was postponed.")
+    await admin.click("🙋")
+    await eventually(lambda: any("postponed" in t for t in member_ar.texts()))
+    await settle(fake)
+    assert not any("postponed" in t for t in member_en.texts()), "the update went to responders"
+
+    # Forbidden: a plain member forging admin buttons is refused; nothing changes.
+    for action in ("issue", "close", "list", "counts", "update", "edit", "outcome"):
+        await member_es.press_data(CaseCb(action=action, case_id=1).pack(), alert_es)
+        assert member_es.callback_answer() == {
+            "callback_query_id": member_es.callback_answer()["callback_query_id"],
+            "text": "Solo las personas administradoras de la red pueden hacer esto.",
+            "show_alert": True,
+        } or "admin" in str(member_es.callback_answer())
+    await member_en.press_data(AlertCb(action="seen", case_id=2**31 - 1).pack(), alert_en)
+    await member_en.press_data("sa:seen:99999999999999999999:", alert_en)
+    downloads = await bot.db(
+        lambda s: s.scalar(
+            select(func.count()).select_from(CaseEvent).where(CaseEvent.action == "downloaded")
+        )
+    )
+    assert downloads == 1
+
+    # /forget: the case stays, anonymised; the member's signatures go.
+    await reporter.send("/forget")
+    await reporter.click_nth(0)
+    await member_es.send("/forget")
+    await member_es.click_nth(0)
+    case = await case_row(bot)
+    assert case.reporter_id is None and case.status == CaseStatus.ISSUED
+    signatures = await bot.db(lambda s: s.scalar(select(func.count()).select_from(CaseSignature)))
+    assert signatures == 1
