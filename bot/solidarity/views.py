@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from babel import Locale, UnknownLocaleError
 
 from bot.core import geo
 from bot.core.config import SUPPORTED_LOCALES
@@ -76,6 +77,15 @@ def where(country: str, locale: str) -> str:
     region = geo.region_of(country)
     name = geo.country_name(country, locale)
     return f"{name} ({geo.region_name(region, locale)})" if region else name
+
+
+def language_name(code: str, reader: str) -> str:
+    """A language's name in the reader's language ("inglés", "الإنجليزية"), from Babel."""
+    try:
+        name = Locale.parse(code).get_language_name(reader)
+    except (ValueError, UnknownLocaleError):
+        name = None
+    return name or LANGUAGE_NAMES.get(code, code)
 
 
 def pick_text(
@@ -276,7 +286,7 @@ def alert_text(
     if used is not None and used != locale:
         lines.append(
             _("<i>Not available in your language: this is the version in {language}.</i>").format(
-                language=LANGUAGE_NAMES.get(used, used)
+                language=language_name(used, locale)
             )
         )
     lines.append(
