@@ -67,6 +67,7 @@ class SolidarityCase(Base):
     audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     escalate_hours: Mapped[int] = mapped_column(Integer, default=6)
     escalate_share: Mapped[int] = mapped_column(Integer, default=50)
+    delete_after_hours: Mapped[int] = mapped_column(Integer, default=0)
     alert_broadcast_id: Mapped[int | None] = mapped_column(Integer)
     outcome: Mapped[str | None] = mapped_column(String(32))
     decline_reason: Mapped[str | None] = mapped_column(Text)

@@ -179,3 +179,103 @@ async def test_a_case_from_raising_to_signatures_escalation_and_forget(
     assert case.reporter_id is None and case.status == CaseStatus.ISSUED
     signatures = await bot.db(lambda s: s.scalar(select(func.count()).select_from(CaseSignature)))
     assert signatures == 1
+
+
+async def test_cancel_question_decline_and_a_sensitive_alert_deleted_and_closed(
+    bot: RunningBot, client: Any, fake: FakeTelegram, clock: FakeClock
+) -> None:
+    await add_member(bot, 7100, "Admin Ann", locale="en", country="GB", role="admin")
+    await add_member(bot, 7101, "Pierre", locale="fr", country="SN")
+    fake.add_user(7102, "Reader", language_code="pt")
+    await add_member(bot, 7102, "Reader", locale="pt", country="BR", organisation="Terra Viva")
+    admin = client(7100, "Admin Ann")
+    reporter = client(7101, "Pierre", language_code="fr")
+    reader = client(7102, "Reader", language_code="pt")
+
+    # Cancel drops the draft; a voice note alone is a description.
+    await reporter.send("/solidarity")
+    await reporter.click("➕")
+    await reporter.send("Un défenseur a été arrêté.")
+    await reporter.click("✖️")
+    assert "Annulé" in reporter.last()["text"]
+    assert await case_count(bot) == 0
+    await reporter.send("/raisecase")
+    await reporter.send(voice=True)
+    assert "note vocale reçue" in reporter.last()["text"]
+    await reporter.click("➡️")
+    await reporter.send("Sénégal")
+    await reporter.click("Sénégal")
+    await reporter.click_nth(0)  # a defender
+    await reporter.click("⬅️")  # back to who is affected
+    await reporter.click_nth(0)
+    await reporter.send("Moussa Diop")
+    await reporter.click("🟠")
+    await reporter.send("du texte")  # a button is expected
+    assert "Annuler" in reporter.texts()[-2]
+    await reporter.click_nth(3)  # send a solidarity message
+    await reporter.click("➡️")
+    await reporter.click("➡️")  # names stay with the admins
+    await reporter.click("✅")
+    await eventually(lambda: any("Moussa Diop" in t for t in admin.texts()))
+
+    # The secretariat asks a question; the reporter answers; then it is declined.
+    await admin.click("❓")
+    await admin.send("Where is he held?")
+    await eventually(lambda: any("Where is he held?" in t for t in reporter.texts()))
+    await settle(fake)
+    await reporter.click("✍️")
+    await reporter.send("Au commissariat central.")
+    await eventually(lambda: any("commissariat central" in t for t in admin.texts()))
+    await settle(fake)
+    await admin.click("✖️ Decline")
+    await admin.send("Please contact the regional group first.")
+    await eventually(lambda: any("regional group first" in t for t in reporter.texts()))
+    case = await case_row(bot)
+    assert case.status == CaseStatus.DECLINED
+
+    # A second case, sensitive: deleted from members' chats after the chosen time.
+    await reporter.send("/raisecase")
+    await reporter.send("Une communauté menacée d'expulsion.")
+    await reporter.click("➡️")
+    await reporter.send("Sénégal")
+    await reporter.click("Sénégal")
+    await reporter.click_nth(2)
+    await reporter.click_nth(0)  # skip the name
+    await reporter.click("🔴")
+    await reporter.click_nth(0)
+    await reporter.click("➡️")
+    await reporter.click("➡️")
+    await reporter.click("✅")
+    await eventually(lambda: any("#2" in t and "🆘" in t for t in admin.texts()))
+    await settle(fake)
+    await admin.click("🔓")
+    await admin.click("🔒")  # 6 h -> 24 h
+    await admin.click("📄")
+    await admin.send("Stop the eviction.")
+    await admin.click("🚨")
+    await eventually(lambda: bool(alerts(reader)))
+    await settle(fake)
+    alert = alerts(reader)[-1]
+    assert "24 horas" in alert["text"]
+    await reader.click("✍️", alert)
+    await reader.click("✅")  # the profile's organisation
+    assert "Terra Viva" in reader.last()["text"]
+    await reader.click("↩️")
+    assert await bot.db(lambda s: s.scalar(select(func.count()).select_from(CaseSignature))) == 0
+
+    clock.advance(timedelta(hours=24, minutes=1))
+    wake_scheduler(bot)
+    await eventually(lambda: not alerts(reader))
+
+    # Closing tells those who responded; the closed case refuses further responses.
+    await admin.send("/solidarity")
+    await admin.click("🗂")
+    await admin.click("🏁")
+    await admin.click("Released")
+    await eventually(lambda: any("🏁" in t for t in reader.texts()))
+    await reader.press_data(AlertCb(action="seen", case_id=2).pack(), reader.last())
+    assert "já não está aberto" in (reader.callback_answer() or {}).get("text", "")
+
+
+async def case_count(bot: RunningBot) -> int:
+    return int(await bot.db(lambda s: s.scalar(select(func.count()).select_from(SolidarityCase))))

@@ -4,13 +4,18 @@ and the escalation check, run once at the time set at issue."""
 
 from __future__ import annotations
 
+import contextlib
 import html
+from datetime import datetime, timedelta
 
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.queue import Outgoing, Priority, RenderContext, enqueue_broadcast
 from bot.delivery.scheduler import JobContext
 from bot.solidarity.callbacks import AlertCb
+from bot.solidarity.service import DELETE_BATCH, schedule_deletion
 from bot.solidarity.views import (
     alert_keyboard,
     alert_text,
@@ -20,6 +25,7 @@ from bot.solidarity.views import (
     outcome_label,
     panel_keyboard,
 )
+from models.delivery import Broadcast, Delivery
 from models.group import list_groups
 from models.member import get_member_by_id
 from models.solidarity import (
@@ -99,10 +105,17 @@ async def render_alert(ctx: RenderContext) -> list[Outgoing] | None:
     return _alert(ctx, case, ctx.cache["reporter"], "")
 
 
+def deleted_by_now(case: SolidarityCase, now: datetime) -> bool:
+    """A sensitive alert whose time in members' chats is over (no reminder brings it back)."""
+    if not case.delete_after_hours or case.issued_at is None:
+        return False
+    return now >= case.issued_at + timedelta(hours=case.delete_after_hours)
+
+
 async def render_reminder(ctx: RenderContext) -> list[Outgoing] | None:
     """The alert again, for a member who has not pressed Seen."""
     case = await _case(ctx)
-    if case is None or not case.is_open:
+    if case is None or not case.is_open or deleted_by_now(case, ctx.app.clock.now()):
         return None
     if "reporter" not in ctx.cache:
         ctx.cache["reporter"] = await reporter_name(ctx.session, case)
@@ -194,7 +207,7 @@ async def run_escalation(ctx: JobContext) -> None:
     """Too few have pressed Seen: send again to the others, tell the region's coordinators."""
     session = ctx.session
     case = await get_case(session, int(ctx.job.payload["case_id"]))
-    if case is None or not case.is_open:
+    if case is None or not case.is_open or deleted_by_now(case, ctx.app.clock.now()):
         return
     total, seen = await count_alerted(session, case)
     if total == 0 or seen * 100 >= case.escalate_share * total:
@@ -216,3 +229,37 @@ async def run_escalation(ctx: JobContext) -> None:
         dedupe_key=f"solidarity:{case.id}:escalation",
     )
     await record_event(session, case, None, "escalated", f"{seen}/{total}")
+
+
+async def run_delete(ctx: JobContext) -> None:
+    """A sensitive alert's time is up: delete it (and its reminder) from members' chats, one
+    batch per run; the next batch is scheduled at once."""
+    session = ctx.session
+    case = await get_case(session, int(ctx.job.payload["case_id"]))
+    if case is None:
+        return
+    after = int(ctx.job.payload.get("after", 0))
+    reminder = await session.scalar(
+        select(Broadcast.id).where(Broadcast.dedupe_key == f"solidarity:{case.id}:reminder")
+    )
+    broadcasts = [b for b in (case.alert_broadcast_id, reminder) if b]
+    rows = (
+        await session.execute(
+            select(Delivery.id, Delivery.chat_id, Delivery.message_id, Delivery.last_message_id)
+            .where(
+                Delivery.broadcast_id.in_(broadcasts),
+                Delivery.id > after,
+                Delivery.message_id.is_not(None),
+            )
+            .order_by(Delivery.id)
+            .limit(DELETE_BATCH)
+        )
+    ).all()
+    for _id, chat_id, first, last in rows:
+        for message_id in dict.fromkeys(m for m in (first, last) if m):
+            with contextlib.suppress(TelegramBadRequest, TelegramForbiddenError):
+                await ctx.app.bot.delete_message(chat_id, message_id)
+    if len(rows) == DELETE_BATCH:
+        await schedule_deletion(session, case, ctx.app.clock.now(), int(rows[-1][0]))
+    else:
+        await record_event(session, case, None, "deleted")

@@ -32,6 +32,11 @@ MAX_TEXT = 3000
 MAX_NAME = 200
 MAX_ORGANISATION = 120
 ESCALATE_JOB = "solidarity_escalate"
+DELETE_JOB = "solidarity_delete"
+ESCALATE_HOURS = (1, 3, 6, 12, 24, 48)
+ESCALATE_SHARES = (25, 50, 75, 90)
+DELETE_HOURS = (0, 6, 24, 47)  # bots may delete their messages in private chats within 48 h
+DELETE_BATCH = 100
 DEFAULT_HOURS = {True: 6, False: 24}
 DEFAULT_SHARE = 50
 
@@ -133,6 +138,31 @@ async def issue(session: AsyncSession, case: SolidarityCase, admin: Member, now:
         payload={"case_id": case.id},
         key=f"solidarity:{case.id}:escalate",
     )
+    if case.delete_after_hours:
+        await schedule_deletion(session, case, now + timedelta(hours=case.delete_after_hours), 0)
+
+
+async def schedule_deletion(
+    session: AsyncSession, case: SolidarityCase, due: datetime, after: int
+) -> None:
+    """Delete a sensitive alert from members' chats (in batches, from delivery `after` on),
+    never later than Telegram allows."""
+    assert case.issued_at is not None
+    await schedule(
+        session,
+        kind=DELETE_JOB,
+        due_at=due,
+        payload={"case_id": case.id, "after": after},
+        key=f"solidarity:{case.id}:delete:{after}",
+        not_after=case.issued_at + timedelta(hours=48),
+    )
+
+
+def next_option(options: tuple[int, ...], current: int) -> int:
+    """The option after `current` (the first after the last, or for an unknown one)."""
+    if current not in options:
+        return options[0]
+    return options[(options.index(current) + 1) % len(options)]
 
 
 async def decline(session: AsyncSession, case: SolidarityCase, admin: Member, reason: str) -> None:
@@ -192,7 +222,7 @@ async def close(
     case.status = CaseStatus.CLOSED
     case.outcome = outcome
     case.closed_at = now
-    await cancel_jobs(session, f"solidarity:{case.id}:")
+    await cancel_jobs(session, f"solidarity:{case.id}:escalate")
     await record_event(session, case, admin, "closed", outcome)
     await enqueue_broadcast(
         session,

@@ -167,6 +167,13 @@ def case_panel(
     if case.statement or case.statement_file_id:
         lines.append(_("Statement: {text}").format(text=html.escape(statement_label(case))))
     lines.append(_("Audience: {who}").format(who=audience_text(case.audience, locale, groups, _)))
+    lines.append(
+        _("Escalation: after {hours} h if Seen stays under {share}%.").format(
+            hours=case.escalate_hours, share=case.escalate_share
+        )
+    )
+    if case.delete_after_hours:
+        lines.append(sensitive_label(case, _))
     record = [
         f"{event.at:%Y-%m-%d %H:%M} {html.escape(name or '—')}: {event.action}"
         + (f" ({html.escape(event.detail[:80])})" if event.detail else "")
@@ -193,6 +200,13 @@ def status_label(case: SolidarityCase, _: Gettext) -> str:
     return labels.get(CaseStatus(case.status), case.status)
 
 
+def sensitive_label(case: SolidarityCase, _: Gettext) -> str:
+    """Whether the alert is deleted from members' chats, and when."""
+    if not case.delete_after_hours:
+        return _("🔓 Not sensitive: stays in members' chats")
+    return _("🔒 Sensitive: deleted after {hours} h").format(hours=case.delete_after_hours)
+
+
 def panel_keyboard(case: SolidarityCase, _: Gettext) -> InlineKeyboardMarkup:
     """The secretariat's actions on the case as it stands."""
     cid = case.id
@@ -206,6 +220,17 @@ def panel_keyboard(case: SolidarityCase, _: Gettext) -> InlineKeyboardMarkup:
                 button(_("📄 Statement"), CaseCb(action="statement", case_id=cid).pack()),
                 button(_("🎯 Audience"), CaseCb(action="audience", case_id=cid).pack()),
             ],
+            [
+                button(
+                    _("⏱ Escalate after {hours} h").format(hours=case.escalate_hours),
+                    CaseCb(action="esc_h", case_id=cid).pack(),
+                ),
+                button(
+                    _("if Seen stays under {share}%").format(share=case.escalate_share),
+                    CaseCb(action="esc_s", case_id=cid).pack(),
+                ),
+            ],
+            [button(sensitive_label(case, _), CaseCb(action="sens", case_id=cid).pack())],
             [button(_("🚨 Issue the alert"), CaseCb(action="issue", case_id=cid).pack())],
             [
                 button(_("❓ Ask the reporter"), CaseCb(action="ask", case_id=cid).pack()),
@@ -297,6 +322,12 @@ def alert_text(
     if case.share_reporter and reporter:
         lines.append(_("Raised by: {name}").format(name=html.escape(reporter)))
     lines.append(_("This alert is protected: it cannot be forwarded or saved."))
+    if case.delete_after_hours:
+        lines.append(
+            _("It will be deleted from your chat {hours} hours after it was issued.").format(
+                hours=case.delete_after_hours
+            )
+        )
     return "\n\n".join(lines)[:4096]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.core.app import Registry
 from bot.solidarity import jobs
-from bot.solidarity.service import ESCALATE_JOB, forget_reporter
+from bot.solidarity.service import DELETE_JOB, ESCALATE_JOB, forget_reporter
 from handlers.solidarity import browse, inputs, manage, raising, respond, review
 from models.solidarity import export_solidarity
 
@@ -35,5 +35,6 @@ def setup(registry: Registry) -> None:
     registry.add_renderer("solidarity_question", jobs.render_question)
     registry.add_renderer("solidarity_answer", jobs.render_answer)
     registry.add_job(ESCALATE_JOB, jobs.run_escalation)
+    registry.add_job(DELETE_JOB, jobs.run_delete)
     registry.add_data_section(export_solidarity)
     registry.add_forget_step(forget_reporter)

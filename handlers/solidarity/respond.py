@@ -172,9 +172,10 @@ async def confirm(
     member: Member,
     session: AsyncSession,
     state: FSMContext,
+    clock: Clock,
     _: Gettext,
 ) -> None:
-    """The sign-on counts (once per organisation and member)."""
+    """The sign-on counts (once per organisation and member); signing is seeing."""
     case = await open_case(call, member, session, callback_data.case_id, _)
     data = await state.get_data()
     if case is None:
@@ -186,6 +187,8 @@ async def confirm(
     await call.answer()
     await clear_buttons(call)
     await state.clear()
+    response = await response_of(session, case.id, member.id, clock.now())
+    response.seen_at = response.seen_at or clock.now()
     added = await add_signature(
         session, case.id, member, organisation, organisation_key(organisation)
     )

@@ -17,7 +17,14 @@ from bot.core.i18n import LANGUAGE_NAMES
 from bot.solidarity.callbacks import CaseCb
 from bot.solidarity.jobs import group_names
 from bot.solidarity.screens import panel
-from bot.solidarity.service import issue, toggle_audience
+from bot.solidarity.service import (
+    DELETE_HOURS,
+    ESCALATE_HOURS,
+    ESCALATE_SHARES,
+    issue,
+    next_option,
+    toggle_audience,
+)
 from bot.solidarity.views import audience_keyboard, language_keyboard
 from handlers.solidarity.access import admin_case, solidarity_router, tapped
 from handlers.ui import clear_buttons, replace_message
@@ -35,7 +42,11 @@ class CaseInput(StatesGroup):
 
 
 PROMPTS = frozenset({"edit", "statement", "ask", "decline"})
-ISSUED_PROMPTS = frozenset({"update"})
+SETTINGS = {
+    "esc_h": ("escalate_hours", ESCALATE_HOURS),
+    "esc_s": ("escalate_share", ESCALATE_SHARES),
+    "sens": ("delete_after_hours", DELETE_HOURS),
+}
 
 
 def prompt(what: str, _: Gettext) -> str:
@@ -174,3 +185,24 @@ async def issue_alert(
     await tapped(call).answer(
         _("🚨 Alert #{id} issued. You will see the delivery progress here.").format(id=case.id)
     )
+
+
+@router.callback_query(CaseCb.filter(F.action.in_(SETTINGS)))
+async def setting(
+    call: CallbackQuery,
+    callback_data: CaseCb,
+    member: Member,
+    session: AsyncSession,
+    settings: Settings,
+    _: Gettext,
+) -> None:
+    """Cycle the escalation time, the share that must have seen it, or the deletion time."""
+    case = await admin_case(call, member, session, callback_data.case_id, _)
+    if case is None:
+        return
+    await call.answer()
+    field, options = SETTINGS[callback_data.action]
+    setattr(case, field, next_option(options, int(getattr(case, field))))
+    await session.flush()
+    text, markup = await panel(session, case, member, settings.default_locale, _)
+    await replace_message(call, text, markup)

@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("audience", sa.JSON(), nullable=False),
         sa.Column("escalate_hours", sa.Integer(), nullable=False),
         sa.Column("escalate_share", sa.Integer(), nullable=False),
+        sa.Column("delete_after_hours", sa.Integer(), nullable=False),
         sa.Column("alert_broadcast_id", sa.Integer(), nullable=True),
         sa.Column("outcome", sa.String(length=32), nullable=True),
         sa.Column("decline_reason", sa.Text(), nullable=True),
