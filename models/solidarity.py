@@ -407,3 +407,26 @@ async def add_signature(
     )
     await session.flush()
     return True
+
+
+async def counts_by_group(session: AsyncSession, case_id: int) -> dict[int, dict[str, int]]:
+    """Live counts per working group of the members who responded: seen, acting, signed."""
+    counts: dict[int, dict[str, int]] = {}
+    rows = await session.execute(
+        select(GroupMembership.group_id, CaseResponse.seen_at, CaseResponse.actions)
+        .join(CaseResponse, CaseResponse.member_id == GroupMembership.member_id)
+        .where(CaseResponse.case_id == case_id, GroupMembership.status == MembershipStatus.ACTIVE)
+    )
+    for group_id, seen_at, actions in rows.all():
+        bucket = counts.setdefault(int(group_id), {})
+        bucket["seen"] = bucket.get("seen", 0) + (seen_at is not None)
+        bucket["acting"] = bucket.get("acting", 0) + bool(actions)
+    signed = await session.execute(
+        select(GroupMembership.group_id, func.count(func.distinct(CaseSignature.id)))
+        .join(CaseSignature, CaseSignature.member_id == GroupMembership.member_id)
+        .where(CaseSignature.case_id == case_id, GroupMembership.status == MembershipStatus.ACTIVE)
+        .group_by(GroupMembership.group_id)
+    )
+    for group_id, count in signed.all():
+        counts.setdefault(int(group_id), {})["signed"] = int(count)
+    return counts

@@ -56,17 +56,17 @@ async def test_a_case_from_raising_to_signatures_escalation_and_forget(
     await add_member(bot, 7000, "Admin Ann", locale="en", country="GB", role="admin")
     await add_member(bot, 7001, "Rosa", locale="es", country="UY")
     readers = {7002: ("es", "AR"), 7003: ("ar", "EG"), 7004: ("en", "MA")}
+    rows = {}
     for uid, (locale, country) in readers.items():
         fake.add_user(uid, f"Reader {uid}", language_code=locale)
-        await add_member(
-            bot, uid, f"Reader {uid}", locale=locale, country=country, organisation=None
-        )
+        rows[uid] = await add_member(bot, uid, f"Reader {uid}", locale=locale, country=country)
     fake.add_user(7005, "Outside", language_code="en")
     await add_member(bot, 7005, "Outside", locale="en", country="KE")
     fake.add_user(7006, "Coord", language_code="es")
     coordinator = await add_member(bot, 7006, "Coord", locale="es", country="CO")
     group = await make_group(bot)
     await add_to_group(bot, group, coordinator, coordinator=True)
+    await add_to_group(bot, group, rows[7002])
     admin = client(7000, "Admin Ann")
     reporter = client(7001, "Rosa", language_code="es")
     member_es, member_ar, member_en = (
@@ -140,7 +140,10 @@ async def test_a_case_from_raising_to_signatures_escalation_and_forget(
     await admin.send("/solidarity")
     await admin.click("🗂")
     await admin.click("📊")
-    assert "seen 1" in admin.last()["text"] and "signed 1" in admin.last()["text"]
+    counts = admin.last()["text"]
+    assert "Latin America: seen 1 · signed 1" in counts
+    assert "Northern Africa: seen 1 · signed 1\nContact authorities or embassies 1" in counts
+    assert "Women and ESCR: seen 1 · acting 0 · signed 1" in counts
     await admin.click("📥")
     block = admin.last()["text"]
     assert "Argentina: Colectivo Tierra" in block and "Egypt: Nadeem Centre" in block

@@ -385,6 +385,25 @@ def counts_text(
     return "\n\n".join(lines)
 
 
+def group_counts_text(
+    counts: Mapping[int, Mapping[str, int]], groups: Mapping[int, str], _: Gettext
+) -> str:
+    """The same counts per working group (members of several groups count in each)."""
+    lines = [_("<b>By working group</b>")]
+    for group_id, name in groups.items():
+        bucket = counts.get(group_id)
+        if bucket:
+            lines.append(
+                _("{group}: seen {seen} · acting {acting} · signed {signed}").format(
+                    group=html.escape(name),
+                    seen=bucket.get("seen", 0),
+                    acting=bucket.get("acting", 0),
+                    signed=bucket.get("signed", 0),
+                )
+            )
+    return "\n".join(lines) if len(lines) > 1 else ""
+
+
 def signon_csv(signatures: Iterable[CaseSignature]) -> bytes:
     """The sign-on list as CSV: organisation, country, region."""
     out = io.StringIO()

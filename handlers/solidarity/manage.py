@@ -11,11 +11,14 @@ from aiogram.types import BufferedInputFile, CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
+from bot.core.config import Settings
 from bot.solidarity.callbacks import CaseCb
+from bot.solidarity.jobs import group_names
 from bot.solidarity.service import OUTCOMES, close, post_update
 from bot.solidarity.views import (
     button,
     counts_text,
+    group_counts_text,
     keyboard,
     outcome_label,
     signon_block,
@@ -28,6 +31,7 @@ from models.member import Member
 from models.solidarity import (
     CaseStatus,
     count_alerted,
+    counts_by_group,
     counts_by_region,
     record_event,
     signatures_of,
@@ -41,7 +45,12 @@ DONE = (CaseStatus.ISSUED, CaseStatus.CLOSED)
 
 @router.callback_query(CaseCb.filter(F.action == "counts"))
 async def counts(
-    call: CallbackQuery, callback_data: CaseCb, member: Member, session: AsyncSession, _: Gettext
+    call: CallbackQuery,
+    callback_data: CaseCb,
+    member: Member,
+    session: AsyncSession,
+    settings: Settings,
+    _: Gettext,
 ) -> None:
     """Seen, acting per action, signed, by region."""
     case = await admin_case(call, member, session, callback_data.case_id, _, *DONE)
@@ -50,7 +59,10 @@ async def counts(
     await call.answer()
     alerted, _seen = await count_alerted(session, case)
     by_region = await counts_by_region(session, case.id)
-    await tapped(call).answer(counts_text(case, alerted, by_region, member.locale, _))
+    groups = await group_names(session, member.locale, settings.default_locale)
+    by_group = group_counts_text(await counts_by_group(session, case.id), groups, _)
+    text = counts_text(case, alerted, by_region, member.locale, _)
+    await tapped(call).answer(text + ("\n\n" + by_group if by_group else ""))
 
 
 @router.callback_query(CaseCb.filter(F.action == "list"))
