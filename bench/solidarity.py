@@ -132,6 +132,7 @@ async def scenario(members: int, db_url: str | None) -> dict[str, Any]:
                 .where(Delivery.broadcast_id == notice_id, Delivery.status == "pending")
             )
         await app.close()
+        stats = await servers.stats()
     to_last = (last - issued_at).total_seconds()
     return {
         "members": members,
@@ -141,6 +142,7 @@ async def scenario(members: int, db_url: str | None) -> dict[str, Any]:
         "rate": (sent - 1) / max((last - first).total_seconds(), 1e-9),
         "announcement_during": int(overtaken_by or 0),
         "announcement_left": int(notice_left or 0),
+        "429": stats["refused"].get("429", 0),
     }
 
 
@@ -187,6 +189,12 @@ def run(argv: list[str] | None = None) -> int:
             str(result["announcement_during"]),
             "only those in hand (~60)",
             verdict(result["announcement_during"] <= 90),
+        ),
+        (
+            "429s (the fake's 30/s limit overrun)",
+            str(result["429"]),
+            "0",
+            verdict(not result["429"]),
         ),
         (
             "announcement still waiting when the alert was out",

@@ -4,6 +4,7 @@ the sign-on list, /forget, and every forbidden action refused."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -152,10 +153,14 @@ async def test_a_case_from_raising_to_signatures_escalation_and_forget(
     )
     await admin.click("📢")
     await admin.send("The eviction was postponed.")
+    await admin.click("Español")
+    await admin.send("El desalojo fue aplazado.")
     await admin.click("🙋")
     await eventually(lambda: any("postponed" in t for t in member_ar.texts()))
+    await eventually(lambda: any("aplazado" in t for t in member_es.texts()))
     await settle(fake)
     assert not any("postponed" in t for t in member_en.texts()), "the update went to responders"
+    assert "الإنجليزية" in member_ar.texts()[-1], "the English version is marked for Arabic"
 
     # Forbidden: a plain member forging admin buttons is refused; nothing changes.
     for action in ("issue", "close", "list", "counts", "update", "edit", "outcome"):
@@ -172,6 +177,17 @@ async def test_a_case_from_raising_to_signatures_escalation_and_forget(
         )
     )
     assert downloads == 1
+
+    # /mydata lists reports, responses and signatures.
+    reply = await member_es.send("/mydata")
+    document = next(m for m in reply if "document" in m)
+    data = json.loads(fake.files[document["document"]["file_id"]].data)
+    assert [s["organisation"] for s in data["solidarity_signatures"]] == ["Colectivo Tierra"]
+    assert data["solidarity_responses"][0]["seen_at"]
+    reply = await reporter.send("/mydata")
+    document = next(m for m in reply if "document" in m)
+    data = json.loads(fake.files[document["document"]["file_id"]].data)
+    assert "desalojo" in data["solidarity_reports"][0]["text"]
 
     # /forget: the case stays, anonymised; the member's signatures go.
     await reporter.send("/forget")

@@ -21,9 +21,11 @@ from bot.solidarity.views import (
     alert_text,
     button,
     case_panel,
+    fallback_note,
     keyboard,
     outcome_label,
     panel_keyboard,
+    pick_text,
 )
 from models.delivery import Broadcast, Delivery
 from models.group import list_groups
@@ -143,9 +145,12 @@ async def render_update(ctx: RenderContext) -> list[Outgoing] | None:
         return None
     payload = ctx.broadcast.payload
     texts: dict[str, str] = payload.get("texts") or {}
-    body = texts.get(ctx.locale) or texts.get(str(payload.get("locale"))) or ""
+    default = ctx.app.settings.default_locale
+    used, body = pick_text(texts, ctx.locale, str(payload.get("locale") or default), default)
     head = ctx._("📢 <b>Update on solidarity alert #{id}</b>").format(id=case.id)
     text = head + ("\n\n" + html.escape(body) if body else "")
+    if used is not None and used != ctx.locale:
+        text += "\n\n" + fallback_note(used, ctx.locale, ctx._)
     if payload.get("document"):
         return [
             Outgoing(document=str(payload["document"]), caption=text[:1024], protect_content=True)

@@ -88,6 +88,13 @@ def language_name(code: str, reader: str) -> str:
     return name or LANGUAGE_NAMES.get(code, code)
 
 
+def fallback_note(used: str, reader: str, _: Gettext) -> str:
+    """The mark on a version that is not in the reader's language."""
+    return _("<i>Not available in your language: this is the version in {language}.</i>").format(
+        language=language_name(used, reader)
+    )
+
+
 def pick_text(
     texts: Mapping[str, str], locale: str, main: str, default: str
 ) -> tuple[str | None, str]:
@@ -309,11 +316,7 @@ def alert_text(
     if text:
         lines.append(html.escape(text))
     if used is not None and used != locale:
-        lines.append(
-            _("<i>Not available in your language: this is the version in {language}.</i>").format(
-                language=language_name(used, locale)
-            )
-        )
+        lines.append(fallback_note(used, locale, _))
     lines.append(
         _("Asked of members: {asks}").format(asks=", ".join(ask_label(a, _) for a in case.asks))
     )

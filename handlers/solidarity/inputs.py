@@ -13,7 +13,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.config import Settings
+from bot.core.config import SUPPORTED_LOCALES, Settings
+from bot.core.i18n import LANGUAGE_NAMES
 from bot.solidarity.callbacks import CaseCb
 from bot.solidarity.screens import panel
 from bot.solidarity.service import MAX_TEXT, decline, tell_reporter
@@ -33,7 +34,8 @@ async def pending_case(
     """The case being typed for and what is typed, if the admin may still act on it."""
     data = await state.get_data()
     what = str(data.get("what", ""))
-    statuses = (CaseStatus.ISSUED,) if what == "update" else (CaseStatus.SUBMITTED,)
+    live = what == "update" or what.startswith("uplang:")
+    statuses = (CaseStatus.ISSUED,) if live else (CaseStatus.SUBMITTED,)
     case = await get_case(session, int(data.get("case_id") or 0))
     why = refusal(member, case, statuses, _)
     if why is not None or case is None:
@@ -84,6 +86,11 @@ async def typed(
     if what == "update":
         await keep_update(message, state, {"texts": {member.locale: text}}, _)
         return
+    if what.startswith("uplang:"):
+        held = dict((await state.get_data()).get("update") or {})
+        held["texts"] = {**held.get("texts", {}), what[7:]: text}
+        await keep_update(message, state, held, _)
+        return
     await state.clear()
     action = await apply_text(session, case, member, what, text)
     if action:
@@ -127,9 +134,15 @@ async def keep_update(
 ) -> None:
     """Hold the update until the admin chooses who receives it."""
     data = await state.get_data()
-    await state.update_data(update=update)
+    await state.update_data(update=update, what="update")
     case_id = int(data["case_id"])
+    languages = [
+        button(LANGUAGE_NAMES[code], CaseCb(action="uplang", case_id=case_id, value=code).pack())
+        for code in SUPPORTED_LOCALES
+        if code not in update.get("texts", {})
+    ]
     rows = [
+        languages,
         [
             button(
                 _("🙋 Those who responded"),
@@ -143,7 +156,8 @@ async def keep_update(
             )
         ],
     ]
-    await message.answer(_("Who receives this update?"), reply_markup=keyboard(*rows))
+    text = _("Add a version in another language, or choose who receives this update.")
+    await message.answer(text, reply_markup=keyboard(*rows))
 
 
 async def show(

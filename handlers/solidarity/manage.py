@@ -11,7 +11,8 @@ from aiogram.types import BufferedInputFile, CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.core.config import Settings
+from bot.core.config import SUPPORTED_LOCALES, Settings
+from bot.core.i18n import LANGUAGE_NAMES
 from bot.solidarity.callbacks import CaseCb
 from bot.solidarity.jobs import group_names
 from bot.solidarity.service import OUTCOMES, close, post_update
@@ -98,6 +99,30 @@ async def update(
     await state.set_state(CaseInput.text)
     await state.set_data({"case_id": case.id, "what": "update"})
     await tapped(call).answer(prompt("update", _))
+
+
+@router.callback_query(CaseCb.filter(F.action == "uplang"))
+async def update_language(
+    call: CallbackQuery,
+    callback_data: CaseCb,
+    member: Member,
+    session: AsyncSession,
+    state: FSMContext,
+    _: Gettext,
+) -> None:
+    """The admin types the update in one more language."""
+    case = await admin_case(call, member, session, callback_data.case_id, _, *LIVE)
+    if case is None:
+        return
+    data = await state.get_data()
+    code = callback_data.value
+    if code not in SUPPORTED_LOCALES or not data.get("update") or data.get("case_id") != case.id:
+        await call.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    await call.answer()
+    await clear_buttons(call)
+    await state.update_data(what=f"uplang:{code}")
+    await tapped(call).answer(prompt("uplang", _).format(language=LANGUAGE_NAMES[code]))
 
 
 @router.callback_query(CaseCb.filter(F.action == "send"))

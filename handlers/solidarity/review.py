@@ -54,6 +54,7 @@ def prompt(what: str, _: Gettext) -> str:
     texts = {
         "edit": _("Send the alert's new text in the case's language."),
         "lang": _("Send the alert's text in {language}."),
+        "uplang": _("Send the update in {language}."),
         "statement": _("Send the statement to sign, as text or as a document."),
         "ask": _("Send your question to the reporter."),
         "decline": _("Send the reason for declining; the reporter will see it."),
