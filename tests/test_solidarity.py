@@ -171,12 +171,24 @@ async def test_a_case_from_raising_to_signatures_escalation_and_forget(
         )
     await member_en.press_data(AlertCb(action="seen", case_id=2**31 - 1).pack(), alert_en)
     await member_en.press_data("sa:seen:99999999999999999999:", alert_en)
+    await admin.send("/solidarity")
+    await admin.click("🗂")
+    record = admin.last()["text"]
+    assert (
+        "Admin Ann: issued the alert" in record
+        and "Admin Ann: downloaded the sign-on list" in record
+    )
+    assert "—: escalated (2/5)" in record
     downloads = await bot.db(
         lambda s: s.scalar(
             select(func.count()).select_from(CaseEvent).where(CaseEvent.action == "downloaded")
         )
     )
     assert downloads == 1
+
+    # /solidarity shows the member's open alerts and what they did.
+    await member_es.send("/solidarity")
+    assert "visto, firmado por Colectivo Tierra" in member_es.last()["text"]
 
     # /mydata lists reports, responses and signatures.
     reply = await member_es.send("/mydata")

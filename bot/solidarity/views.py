@@ -182,13 +182,32 @@ def case_panel(
     if case.delete_after_hours:
         lines.append(sensitive_label(case, _))
     record = [
-        f"{event.at:%Y-%m-%d %H:%M} {html.escape(name or '—')}: {event.action}"
+        f"{event.at:%Y-%m-%d %H:%M} {html.escape(name or '—')}: {event_label(event.action, _)}"
         + (f" ({html.escape(event.detail[:80])})" if event.detail else "")
         for event, name in events
     ]
     if record:
         lines.append(_("Record:") + "\n" + "\n".join(record[-12:]))
     return "\n\n".join(lines)[:4000]
+
+
+def event_label(action: str, _: Gettext) -> str:
+    """One line of a case's record, in the reader's language."""
+    labels = {
+        "submitted": _("submitted"),
+        "edited": _("edited the text"),
+        "version": _("added a language version"),
+        "statement": _("attached the statement"),
+        "asked": _("asked the reporter"),
+        "declined": _("declined"),
+        "issued": _("issued the alert"),
+        "escalated": _("escalated"),
+        "updated": _("sent an update"),
+        "downloaded": _("downloaded the sign-on list"),
+        "closed": _("closed"),
+        "deleted": _("deleted the alert from members' chats"),
+    }
+    return labels.get(action, action)
 
 
 def statement_label(case: SolidarityCase) -> str:

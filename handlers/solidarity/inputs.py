@@ -54,7 +54,7 @@ async def apply_text(
         return "edited"
     if what.startswith("lang:"):
         case.texts = {**case.texts, what[5:]: text}
-        return f"version {what[5:]}"
+        return "version"
     if what == "statement":
         case.statement = text
         return "statement"
@@ -94,7 +94,8 @@ async def typed(
     await state.clear()
     action = await apply_text(session, case, member, what, text)
     if action:
-        await record_event(session, case, member, action, text[:200])
+        detail = what[5:] if action == "version" else text[:200]
+        await record_event(session, case, member, action, detail)
     await show(message, session, case, member, settings, _)
 
 
