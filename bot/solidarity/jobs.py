@@ -22,10 +22,12 @@ from bot.solidarity.views import (
     button,
     case_panel,
     fallback_note,
+    fit,
     keyboard,
     outcome_label,
     panel_keyboard,
     pick_text,
+    statement_text,
 )
 from models.delivery import Broadcast, Delivery
 from models.group import list_groups
@@ -73,7 +75,7 @@ async def render_review(ctx: RenderContext) -> list[Outgoing] | None:
     groups = await group_names(ctx.session, ctx.locale, ctx.app.settings.default_locale)
     text = ctx._("🆘 A member raised a case. Please review it.") + "\n\n"
     text += case_panel(case, name, events, groups, ctx.locale, ctx._)
-    parts = [Outgoing(text=text[:4096], reply_markup=panel_keyboard(case, ctx._))]
+    parts = [Outgoing(text=fit(text, 4096), reply_markup=panel_keyboard(case, ctx._))]
     if case.voice_file_id:
         parts.append(Outgoing(voice=case.voice_file_id))
     return parts
@@ -88,8 +90,13 @@ def _alert(
         case, reporter, ctx.locale, ctx.app.settings.default_locale, ctx._
     )
     parts = [
-        Outgoing(text=text[:4096], reply_markup=alert_keyboard(case, ctx._), protect_content=True)
+        Outgoing(
+            text=fit(text, 4096), reply_markup=alert_keyboard(case, ctx._), protect_content=True
+        )
     ]
+    statement = statement_text(case, ctx._)
+    if statement:
+        parts.append(Outgoing(text=statement, protect_content=True))
     if case.statement_file_id:
         parts.append(Outgoing(document=case.statement_file_id, protect_content=True))
     if case.voice_file_id and case.share_reporter:
@@ -151,13 +158,16 @@ async def render_update(ctx: RenderContext) -> list[Outgoing] | None:
     text = head + ("\n\n" + html.escape(body) if body else "")
     if used is not None and used != ctx.locale:
         text += "\n\n" + fallback_note(used, ctx.locale, ctx._)
+    caption = text if len(text) <= 1024 else None
+    parts = [] if caption else [Outgoing(text=fit(text, 4096), protect_content=True)]
     if payload.get("document"):
-        return [
-            Outgoing(document=str(payload["document"]), caption=text[:1024], protect_content=True)
-        ]
-    if payload.get("voice"):
-        return [Outgoing(voice=str(payload["voice"]), caption=text[:1024], protect_content=True)]
-    return [Outgoing(text=text[:4096], protect_content=True)]
+        document = str(payload["document"])
+        parts.append(Outgoing(document=document, caption=caption, protect_content=True))
+    elif payload.get("voice"):
+        parts.append(Outgoing(voice=str(payload["voice"]), caption=caption, protect_content=True))
+    elif caption:
+        parts.append(Outgoing(text=caption, protect_content=True))
+    return parts
 
 
 async def render_closed(ctx: RenderContext) -> list[Outgoing] | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -168,11 +169,12 @@ def case_panel(
         _("Asked of members: {asks}").format(asks=", ".join(ask_label(a, _) for a in case.asks)),
     ]
     for code, text in case.texts.items():
-        lines.append(f"<b>{LANGUAGE_NAMES.get(code, code)}</b>\n{html.escape(text)}")
+        lines.append(f"<b>{LANGUAGE_NAMES.get(code, code)}</b>\n{html.escape(shorten(text))}")
     if case.voice_file_id:
         lines.append(_("🎤 A voice note is attached."))
     if case.statement or case.statement_file_id:
-        lines.append(_("Statement: {text}").format(text=html.escape(statement_label(case))))
+        statement = html.escape(shorten(statement_label(case), 300))
+        lines.append(_("Statement: {text}").format(text=statement))
     lines.append(_("Audience: {who}").format(who=audience_text(case.audience, locale, groups, _)))
     lines.append(
         _("Escalation: after {hours} h if Seen stays under {share}%.").format(
@@ -188,7 +190,7 @@ def case_panel(
     ]
     if record:
         lines.append(_("Record:") + "\n" + "\n".join(record[-12:]))
-    return "\n\n".join(lines)[:4000]
+    return fit("\n\n".join(lines), 4096)
 
 
 def event_label(action: str, _: Gettext) -> str:
@@ -208,6 +210,26 @@ def event_label(action: str, _: Gettext) -> str:
         "deleted": _("deleted the alert from members' chats"),
     }
     return labels.get(action, action)
+
+
+def shorten(text: str, limit: int = 600) -> str:
+    """Plain text cut to `limit` characters, marked when cut (escape it after)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def fit(markup: str, limit: int) -> str:
+    """HTML within Telegram's limit: cut only plain text, never inside a tag; the lines built
+    here bound every text, so this is a last guard that drops the cut tail's markup."""
+    if len(markup) <= limit:
+        return markup
+    return html.escape(re.sub(r"<[^>]+>", "", html.unescape(markup))[: limit - 20]) + "…"
+
+
+def statement_text(case: SolidarityCase, _: Gettext) -> str | None:
+    """The statement to sign as its own message (it may be long), if it is text."""
+    if not case.statement:
+        return None
+    return fit(_("Statement to sign:") + "\n\n" + html.escape(case.statement), 4096)
 
 
 def statement_label(case: SolidarityCase) -> str:
@@ -339,8 +361,6 @@ def alert_text(
     lines.append(
         _("Asked of members: {asks}").format(asks=", ".join(ask_label(a, _) for a in case.asks))
     )
-    if case.statement:
-        lines.append(_("Statement to sign:") + "\n" + html.escape(case.statement))
     if case.share_reporter and reporter:
         lines.append(_("Raised by: {name}").format(name=html.escape(reporter)))
     lines.append(_("This alert is protected: it cannot be forwarded or saved."))
@@ -350,7 +370,7 @@ def alert_text(
                 hours=case.delete_after_hours
             )
         )
-    return "\n\n".join(lines)[:4096]
+    return fit("\n\n".join(lines), 4096)
 
 
 def alert_keyboard(case: SolidarityCase, _: Gettext) -> InlineKeyboardMarkup:
