@@ -89,13 +89,13 @@ def _alert(
     text = (head + "\n\n" if head else "") + alert_text(
         case, reporter, ctx.locale, ctx.app.settings.default_locale, ctx._
     )
-    parts = [
-        Outgoing(
-            text=fit(text, 4096), reply_markup=alert_keyboard(case, ctx._), protect_content=True
-        )
-    ]
     statement = statement_text(case, ctx._)
-    if statement:
+    together = statement is not None and len(text) + len(statement) + 2 <= 4096
+    if statement is not None and together:
+        text = f"{text}\n\n{statement}"
+    markup = alert_keyboard(case, ctx._)
+    parts = [Outgoing(text=fit(text, 4096), reply_markup=markup, protect_content=True)]
+    if statement is not None and not together:  # a long statement follows as its own message
         parts.append(Outgoing(text=statement, protect_content=True))
     if case.statement_file_id:
         parts.append(Outgoing(document=case.statement_file_id, protect_content=True))
