@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.core.clock import FakeClock
-from bot.solidarity.callbacks import AlertCb, CaseCb
+from bot.solidarity.callbacks import AlertCb, CaseCb, SolidarityCb
 from models.solidarity import CaseEvent, CaseSignature, CaseStatus, SolidarityCase
 from tests.botclient import BotClient
 from tests.conftest import add_member
@@ -164,8 +164,14 @@ async def test_a_case_from_raising_to_signatures_escalation_and_forget(
     assert "الإنجليزية" in member_ar.texts()[-1], "the English version is marked for Arabic"
 
     # Forbidden: a plain member forging admin buttons is refused; nothing changes.
-    for action in ("issue", "close", "list", "counts", "update", "edit", "outcome"):
-        await member_es.press_data(CaseCb(action=action, case_id=1).pack(), alert_es)
+    forged = [
+        CaseCb(action=action, case_id=1, value="released").pack()
+        for action in ("issue", "close", "outcome", "list", "counts", "update", "send", "edit")
+    ]
+    forged += [CaseCb(action=a, case_id=1).pack() for a in ("esc_h", "sens", "aud", "decline")]
+    forged += [SolidarityCb(action="open", case_id=1).pack()]
+    for data in forged:
+        await member_es.press_data(data, alert_es)
         answer = member_es.callback_answer() or {}
         assert (
             answer.get("text") == "Solo las personas administradoras de la red pueden hacer esto."
@@ -180,6 +186,8 @@ async def test_a_case_from_raising_to_signatures_escalation_and_forget(
         and "Admin Ann: downloaded the sign-on list" in record
     )
     assert "—: escalated (2/5)" in record
+    case = await case_row(bot)
+    assert case.status == CaseStatus.ISSUED and case.escalate_hours == 6
     downloads = await bot.db(
         lambda s: s.scalar(
             select(func.count()).select_from(CaseEvent).where(CaseEvent.action == "downloaded")
