@@ -195,7 +195,9 @@ async def test_a_case_from_raising_to_signatures_escalation_and_forget(
     )
     assert downloads == 1
 
-    # /solidarity shows the member's open alerts and what they did.
+    # /help names /solidarity; /solidarity shows the member's open alerts and what they did.
+    await member_es.send("/help")
+    assert "/solidarity: alertas urgentes" in member_es.last()["text"]
     await member_es.send("/solidarity")
     assert "visto, firmado por Colectivo Tierra" in member_es.last()["text"]
 

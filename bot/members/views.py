@@ -82,6 +82,7 @@ def help_text(member: Member | None, _: Gettext) -> str:
         lines.append(_("/groups: join working groups and see their news"))
         lines.append(_("/polls: answer open consultations"))
         lines.append(_("/meetings: upcoming meetings in your time zone"))
+        lines.append(_("/solidarity: urgent alerts, and raising a case of someone under threat"))
         lines.append(_("/profile: see and edit your profile"))
     lines.append(_("/language: change language"))
     lines.append(_("/privacy: what we store and why"))
