@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from bot.core.clock import FakeClock
 from bot.solidarity.callbacks import AlertCb, CaseCb, SolidarityCb
+from models.member import Member
 from models.solidarity import CaseEvent, CaseSignature, CaseStatus, SolidarityCase
 from tests.botclient import BotClient
 from tests.conftest import add_member
@@ -149,6 +150,8 @@ async def test_a_case_from_raising_to_signatures_escalation_and_forget(
     await admin.click("📥")
     block = admin.last()["text"]
     assert "Argentina: Colectivo Tierra" in block and "Egypt: Nadeem Centre" in block
+    assert "Signed by 2 organisations." in block
+    assert "Latin America: 1" in block and "Northern Africa: 1" in block
     assert any(
         m.get("document", {}).get("file_name") == "signatures-1.csv" for m in admin.messages()
     )
@@ -219,6 +222,8 @@ async def test_a_case_from_raising_to_signatures_escalation_and_forget(
     await member_es.click_nth(0)
     case = await case_row(bot)
     assert case.reporter_id is None and case.status == CaseStatus.ISSUED
+    gone = await bot.db(lambda s: s.scalar(select(Member).where(Member.telegram_id == 7001)))
+    assert gone is None
     signatures = await bot.db(lambda s: s.scalar(select(func.count()).select_from(CaseSignature)))
     assert signatures == 1
 
@@ -293,10 +298,15 @@ async def test_cancel_question_decline_and_a_sensitive_alert_deleted_and_closed(
     await admin.click("🔓")
     await admin.click("🔒")  # 6 h -> 24 h
     await admin.click("📄")
-    await admin.send("Stop the eviction.")
+    await admin.send(document=b"%PDF-1.4 statement", file_name="statement.pdf")
+    assert "statement.pdf" in admin.last()["text"]
     await admin.click("🚨")
     await eventually(lambda: bool(alerts(reader)))
+    await eventually(lambda: any("document" in m for m in reader.messages()))
     await settle(fake)
+    document = next(m for m in reader.messages() if "document" in m)
+    assert document["document"]["file_name"] == "statement.pdf"
+    assert document.get("has_protected_content")
     alert = alerts(reader)[-1]
     assert "24 horas" in alert["text"]
     await reader.click("✍️", alert)
