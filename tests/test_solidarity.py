@@ -265,6 +265,10 @@ async def test_cancel_question_decline_and_a_sensitive_alert_deleted_and_closed(
     await reporter.click("✅")
     await eventually(lambda: any("Moussa Diop" in t for t in admin.texts()))
 
+    # A voice note alone cannot be issued: the admins write the alert's text first.
+    await admin.click("🚨")
+    assert "Edit text" in (admin.callback_answer() or {}).get("text", "")
+
     # The secretariat asks a question; the reporter answers; then it is declined.
     await admin.click("❓")
     await admin.send("Where is he held?")
@@ -310,6 +314,7 @@ async def test_cancel_question_decline_and_a_sensitive_alert_deleted_and_closed(
     alert = alerts(reader)[-1]
     assert "24 horas" in alert["text"]
     await reader.click("✍️", alert)
+    assert "<b>Terra Viva</b> (Brasil)" in reader.last()["_html"], "confirm before it counts"
     await reader.click("✅")  # the profile's organisation
     assert "Terra Viva" in reader.last()["text"]
     await reader.click("↩️")

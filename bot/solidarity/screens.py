@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from aiogram.types import InlineKeyboardMarkup
@@ -54,8 +55,10 @@ async def member_line(
     if response and response.seen_at:
         did.append(_("seen"))
     did += [ask_label(a, _) for a in (response.actions if response else [])]
-    did += [_("signed for {org}").format(org=s.organisation) for s in signed]
-    head = _("🆘 #{id} {place}").format(id=case.id, place=where(case.country, member.locale))
+    did += [_("signed for {org}").format(org=html.escape(s.organisation)) for s in signed]
+    head = _("🆘 #{id} {place}").format(
+        id=case.id, place=html.escape(where(case.country, member.locale))
+    )
     return head + "\n" + (", ".join(did) if did else _("not answered yet"))
 
 

@@ -96,6 +96,11 @@ def fallback_note(used: str, reader: str, _: Gettext) -> str:
     )
 
 
+def where_html(country: str, locale: str) -> str:
+    """`where`, escaped for an HTML message ("Trinidad &amp; Tobago")."""
+    return html.escape(where(country, locale))
+
+
 def pick_text(
     texts: Mapping[str, str], locale: str, main: str, default: str
 ) -> tuple[str | None, str]:
@@ -113,7 +118,7 @@ def draft_summary(draft: Mapping[str, Any], reporter: str, _: Gettext) -> str:
     lines = [
         _("<b>Your case</b>"),
         html.escape(str(draft.get("text") or "")) or _("(voice note)"),
-        _("Where: {place}").format(place=where(str(draft.get("country", "")), locale)),
+        _("Where: {place}").format(place=where_html(str(draft.get("country", "")), locale)),
         _("Affected: {who}").format(who=affected_label(str(draft.get("affected")), _)),
     ]
     if draft.get("name"):
@@ -144,7 +149,7 @@ def audience_text(
     parts = [geo.region_name(code, locale) for code in audience.get("regions", [])]
     parts += [LANGUAGE_NAMES.get(code, code) for code in audience.get("locales", [])]
     parts += [groups.get(int(g), str(g)) for g in audience.get("groups", [])]
-    return ", ".join(parts)
+    return html.escape(", ".join(parts))
 
 
 def case_panel(
@@ -159,7 +164,7 @@ def case_panel(
     lines = [
         _("🆘 <b>Case #{id}</b> · {status}").format(id=case.id, status=status_label(case, _)),
         urgency_label(case.urgent, _),
-        _("Where: {place}").format(place=where(case.country, locale)),
+        _("Where: {place}").format(place=where_html(case.country, locale)),
         _("Affected: {who}").format(who=affected_label(case.affected_kind, _)),
         _("Name: {name}").format(name=html.escape(case.affected_name or "—")),
         _("Reported by: {name}").format(name=html.escape(reporter or _("(erased)"))),
@@ -349,7 +354,7 @@ def alert_text(
     lines = [
         _("🆘 <b>Solidarity alert #{id}</b>").format(id=case.id),
         urgency_label(case.urgent, _),
-        _("Where: {place}").format(place=where(case.country, locale)),
+        _("Where: {place}").format(place=where_html(case.country, locale)),
         _("Affected: {who}").format(who=affected_label(case.affected_kind, _)),
     ]
     if case.share_affected and case.affected_name:
@@ -468,7 +473,7 @@ def signon_block(signatures: Iterable[CaseSignature], locale: str, _: Gettext) -
     lines = []
     for country in sorted(by_country):
         names = sorted(by_country[country], key=str.casefold)
-        lines.append(f"{country}: " + ", ".join(names))
+        lines.append(html.escape(f"{country}: " + ", ".join(names)))
     total = sum(len(v) for v in by_country.values())
     counts = [
         f"{geo.region_name(r, locale) if r else '—'}: {len(keys)}"

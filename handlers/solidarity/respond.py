@@ -4,6 +4,7 @@ secretariat's question."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from aiogram import F
@@ -13,6 +14,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core import geo
 from bot.core.clock import Clock
 from bot.delivery.queue import Priority, enqueue_broadcast
 from bot.solidarity.callbacks import AlertCb
@@ -120,7 +122,7 @@ async def sign(
         return
     await call.answer()
     if member.organisation:
-        await ask_confirm(tapped(call), state, case.id, member.organisation, _)
+        await ask_confirm(tapped(call), state, member, case.id, member.organisation, _)
         return
     await state.set_state(Respond.organisation)
     await state.set_data({"case_id": case.id})
@@ -128,7 +130,12 @@ async def sign(
 
 
 async def ask_confirm(
-    message: Message, state: FSMContext, case_id: int, organisation: str, _: Gettext
+    message: Message,
+    state: FSMContext,
+    member: Member,
+    case_id: int,
+    organisation: str,
+    _: Gettext,
 ) -> None:
     """Show what will count, and ask to confirm (or to type another organisation)."""
     await state.set_state(None)
@@ -137,7 +144,10 @@ async def ask_confirm(
         [button(_("✅ Confirm"), AlertCb(action="confirm", case_id=case_id).pack())],
         [button(_("✏️ Another organisation"), AlertCb(action="other", case_id=case_id).pack())],
     ]
-    text = _("Sign the statement on behalf of <b>{org}</b>?").format(org=organisation)
+    country = geo.country_name(member.country, member.locale) if member.country else "—"
+    text = _("Sign the statement on behalf of <b>{org}</b> ({country})?").format(
+        org=html.escape(organisation), country=country
+    )
     await message.answer(text, reply_markup=keyboard(*rows))
 
 
@@ -154,7 +164,9 @@ async def other_organisation(
 
 
 @router.message(StateFilter(Respond.organisation), F.text, ~F.text.startswith("/"))
-async def typed_organisation(message: Message, state: FSMContext, _: Gettext) -> None:
+async def typed_organisation(
+    message: Message, state: FSMContext, member: Member, _: Gettext
+) -> None:
     """The organisation's name, then confirm."""
     name = clean_text(message.text or "", MAX_ORGANISATION)
     if name is None:
@@ -162,7 +174,7 @@ async def typed_organisation(message: Message, state: FSMContext, _: Gettext) ->
         await message.answer(_("Please send 1 to {limit} characters.").format(limit=limit))
         return
     case_id = int((await state.get_data()).get("case_id") or 0)
-    await ask_confirm(message, state, case_id, name, _)
+    await ask_confirm(message, state, member, case_id, name, _)
 
 
 @router.callback_query(AlertCb.filter(F.action == "confirm"))
@@ -196,7 +208,9 @@ async def confirm(
     withdraw = button(
         _("↩️ Withdraw my signature"), AlertCb(action="withdraw", case_id=case.id).pack()
     )
-    await tapped(call).answer(text.format(org=organisation), reply_markup=keyboard([withdraw]))
+    await tapped(call).answer(
+        text.format(org=html.escape(organisation)), reply_markup=keyboard([withdraw])
+    )
 
 
 @router.callback_query(AlertCb.filter(F.action == "withdraw"))

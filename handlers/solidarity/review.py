@@ -180,6 +180,9 @@ async def issue_alert(
     case = await admin_case(call, member, session, callback_data.case_id, _)
     if case is None:
         return
+    if not any(case.texts.values()):
+        await call.answer(_("Write the alert's text first (✏️ Edit text)."), show_alert=True)
+        return
     await call.answer()
     await clear_buttons(call)
     await issue(session, case, member, clock.now())
