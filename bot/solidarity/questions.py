@@ -115,7 +115,7 @@ def share(draft: dict[str, Any], _: Gettext) -> Question:
 
 def preview(draft: dict[str, Any], _: Gettext) -> Question:
     """The whole case before it is submitted."""
-    text = draft_summary(draft, "", _)
+    text = draft_summary(draft, _)
     return text, keyboard([tap("preview", "submit", _("✅ Submit"))], nav("preview", _))
 
 

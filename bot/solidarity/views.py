@@ -112,7 +112,7 @@ def pick_text(
     return None, ""
 
 
-def draft_summary(draft: Mapping[str, Any], reporter: str, _: Gettext) -> str:
+def draft_summary(draft: Mapping[str, Any], _: Gettext) -> str:
     """The reporter's preview of their case before it is submitted."""
     locale = str(draft["locale"])
     lines = [
