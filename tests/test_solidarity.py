@@ -12,8 +12,15 @@ from sqlalchemy import func, select
 
 from bot.core.clock import FakeClock
 from bot.solidarity.callbacks import AlertCb, CaseCb, SolidarityCb
+from bot.solidarity.service import toggle_audience
 from models.member import Member
-from models.solidarity import CaseEvent, CaseSignature, CaseStatus, SolidarityCase
+from models.solidarity import (
+    CaseEvent,
+    CaseSignature,
+    CaseStatus,
+    SolidarityCase,
+    audience_ids,
+)
 from tests.botclient import BotClient
 from tests.conftest import add_member
 from tests.fake_telegram import FakeTelegram
@@ -138,6 +145,10 @@ async def test_a_case_from_raising_to_signatures_escalation_and_forget(
     assert len(alerts(member_ar)) == 1, "who said they can act has seen it"
     assert len(alerts(member_en)) == 2
     assert "⏰" in alerts(member_en)[-1]["text"]
+    clock.advance(timedelta(hours=12))
+    wake_scheduler(bot)
+    await settle(fake)
+    assert len(alerts(member_en)) == 2, "reminded at most once per alert"
 
     # Counts, the sign-on list, an update to responders, closing.
     await admin.send("/solidarity")
@@ -336,3 +347,22 @@ async def test_cancel_question_decline_and_a_sensitive_alert_deleted_and_closed(
 
 async def case_count(bot: RunningBot) -> int:
     return int(await bot.db(lambda s: s.scalar(select(func.count()).select_from(SolidarityCase))))
+
+
+async def test_an_audience_of_languages_and_working_groups(bot: RunningBot) -> None:
+    french = await add_member(bot, 7201, locale="fr", country="SN")
+    in_group = await add_member(bot, 7202, locale="en", country="KE")
+    await add_member(bot, 7203, locale="en", country="KE")
+    await add_member(bot, 7204, locale="fr", country="FR", status="pending")
+    group = await make_group(bot)
+    await add_to_group(bot, group, in_group)
+    audience = toggle_audience({"everyone": True}, "l-fr")
+    audience = toggle_audience(audience, f"g-{group}")
+    assert audience == {"everyone": False, "regions": [], "locales": ["fr"], "groups": [group]}
+
+    async def ids(session: Any) -> list[int]:
+        return sorted(await session.scalars(audience_ids(audience)))
+
+    assert await bot.db(ids) == sorted([french.id, in_group.id])
+    assert toggle_audience(toggle_audience(audience, "l-fr"), f"g-{group}")["everyone"]
+    assert toggle_audience(audience, "everyone") == {"everyone": True}
