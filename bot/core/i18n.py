@@ -13,7 +13,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 
-from bot.core.config import LOCALES_DIR, SUPPORTED_LOCALES
+from bot.core.config import LOCALES_DIR, SUPPORTED_LOCALES, shipped_locales
 
 DOMAIN = "messages"
 RLM = "\u200f"
@@ -37,7 +37,10 @@ RTL_LOCALES: frozenset[str] = frozenset(code for code in SUPPORTED_LOCALES if is
 def compile_catalogues(path: Path = LOCALES_DIR) -> list[Path]:
     """Compile every `.po` whose `.mo` is missing or older, so no one runs a manual step."""
     written = []
+    languages = set(shipped_locales(path))
     for po_path in sorted(path.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        if po_path.parent.parent.name not in languages:
+            continue  # a folder that is not a language Babel knows
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue

@@ -352,9 +352,11 @@ def ambiguous_labels(choice: Ambiguous, locale: str, _: Gettext) -> tuple[str, s
     tz = ZoneInfo(choice.zone)
     time = short_time(choice.local, locale)
     return (
+        # TRANSLATORS: a button; the clocks go back, so this time happens twice: the first one.
         _("First {time} ({offset})").format(
             time=time, offset=utc_offset(choice.earlier.astimezone(tz))
         ),
+        # TRANSLATORS: a button; the second time the same clock time happens that day.
         _("Second {time} ({offset})").format(
             time=time, offset=utc_offset(choice.later.astimezone(tz))
         ),

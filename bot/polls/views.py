@@ -107,6 +107,8 @@ def fit(lines: Sequence[str], note: str, limit: int = MAX_MESSAGE) -> str:
 
 def consent_labels(_: Gettext) -> list[str]:
     """Agree / Abstain / Disagree / Block in the reader's language."""
+    # TRANSLATORS: the four answers of a consent decision; "Block" is a formal objection that
+    # stops the proposal (the member must give a reason), not blocking a person.
     names = [_("Agree"), _("Abstain"), _("Disagree"), _("Block")]
     return [f"{icon} {name}" for icon, name in zip(CONSENT_ICONS, names, strict=True)]
 
