@@ -7,7 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_datetime, get_timezone_location
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -19,10 +19,14 @@ DOMAIN = "messages"
 RLM = "\u200f"
 
 
-def language_name(code: str) -> str:
-    """A language's name in itself, from CLDR ("Español", "العربية"), for language buttons."""
-    name = Locale.parse(code).get_display_name(code) or code
-    return name[:1].upper() + name[1:]
+def language_name(code: str, reader: str | None = None) -> str:
+    """A language's name from CLDR: in itself ("Español", "العربية") for language buttons, or
+    in the reader's language ("inglés") when `reader` is given."""
+    try:
+        name = Locale.parse(code).get_display_name(reader or code) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name if reader else name[:1].upper() + name[1:]
 
 
 def is_rtl(code: str) -> bool:
