@@ -11,11 +11,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from babel import Locale, UnknownLocaleError
 
 from bot.core import geo
 from bot.core.config import SUPPORTED_LOCALES
-from bot.core.i18n import LANGUAGE_NAMES
+from bot.core.i18n import LANGUAGE_NAMES, language_name
 from bot.solidarity.callbacks import AlertCb, CaseCb
 from bot.solidarity.service import ASKS
 from models.solidarity import CaseEvent, CaseSignature, CaseStatus, SolidarityCase
@@ -78,15 +77,6 @@ def where(country: str, locale: str) -> str:
     region = geo.region_of(country)
     name = geo.country_name(country, locale)
     return f"{name} ({geo.region_name(region, locale)})" if region else name
-
-
-def language_name(code: str, reader: str) -> str:
-    """A language's name in the reader's language ("inglés", "الإنجليزية"), from Babel."""
-    try:
-        name = Locale.parse(code).get_language_name(reader)
-    except (ValueError, UnknownLocaleError):
-        name = None
-    return name or LANGUAGE_NAMES.get(code, code)
 
 
 def fallback_note(used: str, reader: str, _: Gettext) -> str:
