@@ -334,6 +334,8 @@ async def test_cancel_question_decline_and_a_sensitive_alert_deleted_and_closed(
     clock.advance(timedelta(hours=24, minutes=1))
     wake_scheduler(bot)
     await eventually(lambda: not alerts(reader))
+    await settle(fake)
+    assert not any("document" in m for m in reader.messages()), "the statement went too"
 
     # Closing tells those who responded; the closed case refuses further responses.
     await admin.send("/solidarity")

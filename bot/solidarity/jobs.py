@@ -85,21 +85,27 @@ def _alert(
     ctx: RenderContext, case: SolidarityCase, reporter: str | None, head: str
 ) -> list[Outgoing]:
     """The protected alert, its statement document and (if the reporter shares their name)
-    their voice note."""
+    their voice note.
+
+    A sensitive alert is at most two messages (the engine keeps the first and the last
+    message id of a delivery, which the deletion needs): the statement joins the alert's
+    message and no voice note is attached.
+    """
     text = (head + "\n\n" if head else "") + alert_text(
         case, reporter, ctx.locale, ctx.app.settings.default_locale, ctx._
     )
+    sensitive = bool(case.delete_after_hours)
     statement = statement_text(case, ctx._)
     together = statement is not None and len(text) + len(statement) + 2 <= 4096
-    if statement is not None and together:
+    if statement is not None and (together or sensitive):
         text = f"{text}\n\n{statement}"
     markup = alert_keyboard(case, ctx._)
     parts = [Outgoing(text=fit(text, 4096), reply_markup=markup, protect_content=True)]
-    if statement is not None and not together:  # a long statement follows as its own message
+    if statement is not None and not (together or sensitive):  # a long one follows on its own
         parts.append(Outgoing(text=statement, protect_content=True))
     if case.statement_file_id:
         parts.append(Outgoing(document=case.statement_file_id, protect_content=True))
-    if case.voice_file_id and case.share_reporter:
+    if case.voice_file_id and case.share_reporter and not sensitive:
         parts.append(Outgoing(voice=case.voice_file_id, protect_content=True))
     return parts
 
