@@ -331,11 +331,19 @@ async def test_cancel_question_decline_and_a_sensitive_alert_deleted_and_closed(
     await reader.click("↩️")
     assert await bot.db(lambda s: s.scalar(select(func.count()).select_from(CaseSignature))) == 0
 
+    await admin.send("/solidarity")
+    await admin.click("🗂")
+    await admin.click("📢")
+    await admin.send("The hearing is on Monday.")
+    await admin.click("🙋")
+    await eventually(lambda: any("Monday" in t for t in reader.texts()))
+
     clock.advance(timedelta(hours=24, minutes=1))
     wake_scheduler(bot)
     await eventually(lambda: not alerts(reader))
     await settle(fake)
     assert not any("document" in m for m in reader.messages()), "the statement went too"
+    assert not any("Monday" in t for t in reader.texts()), "and the update"
 
     # Closing tells those who responded; the closed case refuses further responses.
     await admin.send("/solidarity")

@@ -120,6 +120,9 @@ async def render_alert(ctx: RenderContext) -> list[Outgoing] | None:
     return _alert(ctx, case, ctx.cache["reporter"], "")
 
 
+DELETED_KINDS = ("solidarity_alert", "solidarity_reminder", "solidarity_update")
+
+
 def deleted_by_now(case: SolidarityCase, now: datetime) -> bool:
     """A sensitive alert whose time in members' chats is over (no reminder brings it back)."""
     if not case.delete_after_hours or case.issued_at is None:
@@ -253,17 +256,21 @@ async def run_escalation(ctx: JobContext) -> None:
 
 
 async def run_delete(ctx: JobContext) -> None:
-    """A sensitive alert's time is up: delete it (and its reminder) from members' chats, one
-    batch per run; the next batch is scheduled at once."""
+    """A sensitive alert's time is up: delete it, its reminder and the updates sent so far from
+    members' chats, one batch per run; the next batch is scheduled at once."""
     session = ctx.session
     case = await get_case(session, int(ctx.job.payload["case_id"]))
     if case is None:
         return
     after = int(ctx.job.payload.get("after", 0))
-    reminder = await session.scalar(
-        select(Broadcast.id).where(Broadcast.dedupe_key == f"solidarity:{case.id}:reminder")
+    broadcasts = list(
+        await session.scalars(
+            select(Broadcast.id).where(
+                Broadcast.dedupe_key.startswith(f"solidarity:{case.id}:", autoescape=True),
+                Broadcast.kind.in_(DELETED_KINDS),
+            )
+        )
     )
-    broadcasts = [b for b in (case.alert_broadcast_id, reminder) if b]
     rows = (
         await session.execute(
             select(Delivery.id, Delivery.chat_id, Delivery.message_id, Delivery.last_message_id)

@@ -3,6 +3,7 @@ secretariat's actions (issue, decline, update, close), each recorded on the case
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -210,6 +211,7 @@ async def post_update(
         priority=Priority.HIGH,
         created_by_id=admin.id,
         progress_chat_id=admin.telegram_id,
+        dedupe_key=f"solidarity:{case.id}:update:{uuid.uuid4().hex}",  # found by the deletion
     )
     await record_event(session, case, admin, "updated", "all" if everyone else "responders")
     return broadcast.total
