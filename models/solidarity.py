@@ -383,9 +383,15 @@ async def response_of(
 
 
 async def add_signature(
-    session: AsyncSession, case_id: int, member: Member, organisation: str, key: str
+    session: AsyncSession,
+    case_id: int,
+    member: Member,
+    organisation: str,
+    key: str,
+    place: tuple[str | None, str | None],
 ) -> bool:
-    """Sign on for an organisation; False if this member already signed for it."""
+    """Sign on for an organisation in a (country, region); False if this member already signed
+    for it."""
     taken = await session.scalar(
         select(CaseSignature.id).where(
             CaseSignature.case_id == case_id,
@@ -401,8 +407,8 @@ async def add_signature(
             member_id=member.id,
             organisation=organisation,
             organisation_key=key,
-            country=member.country,
-            region=member.region,
+            country=place[0],
+            region=place[1],
         )
     )
     await session.flush()

@@ -326,8 +326,14 @@ async def test_cancel_question_decline_and_a_sensitive_alert_deleted_and_closed(
     assert "24 horas" in alert["text"]
     await reader.click("✍️", alert)
     assert "<b>Terra Viva</b> (Brasil)" in reader.last()["_html"], "confirm before it counts"
-    await reader.click("✅")  # the profile's organisation
+    await reader.click("🌍")
+    await reader.send("Argentina")
+    await reader.click("Argentina")
+    assert "<b>Terra Viva</b> (Argentina)" in reader.last()["_html"]
+    await reader.click("✅")  # the profile's organisation, in the country chosen
     assert "Terra Viva" in reader.last()["text"]
+    signature = await bot.db(lambda s: s.scalar(select(CaseSignature)))
+    assert (signature.country, signature.region) == ("AR", "419")
     await reader.click("↩️")
     assert await bot.db(lambda s: s.scalar(select(func.count()).select_from(CaseSignature))) == 0
 

@@ -40,6 +40,7 @@ class Respond(StatesGroup):
     """A member typing an organisation to sign for, or a reporter typing an answer."""
 
     organisation = State()
+    country = State()
     answer = State()
 
 
@@ -136,15 +137,18 @@ async def ask_confirm(
     case_id: int,
     organisation: str,
     _: Gettext,
+    code: str | None = None,
 ) -> None:
-    """Show what will count, and ask to confirm (or to type another organisation)."""
+    """Show what will count, and ask to confirm (or to change the organisation or country)."""
+    code = code or member.country
     await state.set_state(None)
-    await state.set_data({"case_id": case_id, "organisation": organisation})
+    await state.set_data({"case_id": case_id, "organisation": organisation, "country": code})
     rows = [
         [button(_("✅ Confirm"), AlertCb(action="confirm", case_id=case_id).pack())],
         [button(_("✏️ Another organisation"), AlertCb(action="other", case_id=case_id).pack())],
+        [button(_("🌍 Another country"), AlertCb(action="country", case_id=case_id).pack())],
     ]
-    country = geo.country_name(member.country, member.locale) if member.country else "—"
+    country = geo.country_name(code, member.locale) if code else "—"
     text = _("Sign the statement on behalf of <b>{org}</b> ({country})?").format(
         org=html.escape(organisation), country=country
     )
@@ -161,6 +165,46 @@ async def other_organisation(
     await state.set_state(Respond.organisation)
     await state.set_data({"case_id": callback_data.case_id})
     await tapped(call).answer(_("On behalf of which organisation do you sign? Type its name."))
+
+
+@router.callback_query(AlertCb.filter(F.action == "country"))
+async def other_country(call: CallbackQuery, state: FSMContext, _: Gettext) -> None:
+    """Type the organisation's country."""
+    await call.answer()
+    await clear_buttons(call)
+    await state.set_state(Respond.country)
+    await tapped(call).answer(_("In which country is the organisation? Type its name."))
+
+
+@router.message(StateFilter(Respond.country), F.text, ~F.text.startswith("/"))
+async def typed_country(message: Message, state: FSMContext, member: Member, _: Gettext) -> None:
+    """Countries matching what was typed, as buttons."""
+    case_id = int((await state.get_data()).get("case_id") or 0)
+    matches = geo.search_countries(message.text or "", member.locale, limit=6)
+    if not matches:
+        await message.answer(_("No country matches that. Please try another spelling."))
+        return
+    rows = [
+        [button(name, AlertCb(action="ctry", case_id=case_id, value=code).pack())]
+        for code, name in matches
+    ]
+    await message.answer(_("Which one?"), reply_markup=keyboard(*rows))
+
+
+@router.callback_query(AlertCb.filter(F.action == "ctry"))
+async def country_picked(
+    call: CallbackQuery, callback_data: AlertCb, state: FSMContext, member: Member, _: Gettext
+) -> None:
+    """The organisation's country (checked against the list), then confirm again."""
+    data = await state.get_data()
+    organisation = str(data.get("organisation") or "")
+    if callback_data.value not in geo.country_codes() or not organisation:
+        await call.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    await call.answer()
+    await clear_buttons(call)
+    case_id = callback_data.case_id
+    await ask_confirm(tapped(call), state, member, case_id, organisation, _, callback_data.value)
 
 
 @router.message(StateFilter(Respond.organisation), F.text, ~F.text.startswith("/"))
@@ -201,9 +245,10 @@ async def confirm(
     await state.clear()
     response = await response_of(session, case.id, member.id, clock.now())
     response.seen_at = response.seen_at or clock.now()
-    added = await add_signature(
-        session, case.id, member, organisation, organisation_key(organisation)
-    )
+    code = data.get("country") or member.country
+    place = (code, geo.region_of(code) if code else None)
+    key = organisation_key(organisation)
+    added = await add_signature(session, case.id, member, organisation, key, place)
     text = _("✍️ Signed on behalf of {org}.") if added else _("You already signed for {org}.")
     withdraw = button(
         _("↩️ Withdraw my signature"), AlertCb(action="withdraw", case_id=case.id).pack()
