@@ -195,10 +195,8 @@ async def test_a_case_from_raising_to_signatures_escalation_and_forget(
     await admin.send("/solidarity")
     await admin.click("🗂")
     record = admin.last()["text"]
-    assert (
-        "Admin Ann: issued the alert" in record
-        and "Admin Ann: downloaded the sign-on list" in record
-    )
+    assert "Admin Ann: issued the alert (5 · 419 015 · 6 h / 50%, delete 0 h)" in record
+    assert "Admin Ann: downloaded the sign-on list" in record
     assert "—: escalated (2/5)" in record
     case = await case_row(bot)
     assert case.status == CaseStatus.ISSUED and case.escalate_hours == 6

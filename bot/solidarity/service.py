@@ -131,7 +131,20 @@ async def issue(session: AsyncSession, case: SolidarityCase, admin: Member, now:
         dedupe_key=f"solidarity:{case.id}:alert",
     )
     case.alert_broadcast_id = broadcast.id
-    await record_event(session, case, admin, "issued", str(broadcast.total))
+    chosen = case.audience
+    audience = (
+        "everyone"
+        if chosen.get("everyone", True)
+        else " ".join(
+            [*chosen.get("regions", []), *chosen.get("locales", [])]
+            + [f"group {g}" for g in chosen.get("groups", [])]
+        )
+    )
+    settings = (
+        f"{case.escalate_hours} h / {case.escalate_share}%, delete {case.delete_after_hours} h"
+    )
+    detail = f"{broadcast.total} · {audience} · {settings}"
+    await record_event(session, case, admin, "issued", detail)
     await schedule(
         session,
         kind=ESCALATE_JOB,
