@@ -287,8 +287,13 @@ async def test_cancel_question_decline_and_a_sensitive_alert_deleted_and_closed(
     await reporter.send("Au commissariat central.")
     await eventually(lambda: any("commissariat central" in t for t in admin.texts()))
     await settle(fake)
+    answered = [t for t in admin.texts() if "commissariat central" in t][-1]
+    assert "answered" in answered and "Record" not in answered
     await admin.click("✖️ Decline")
     await admin.send("Please contact the regional group first.")
+    record = admin.last()["text"]
+    assert "Pierre: answered the question (Au commissariat central.)" in record
+    assert "Admin Ann: declined (Please contact the regional group first.)" in record
     await eventually(lambda: any("regional group first" in t for t in reporter.texts()))
     case = await case_row(bot)
     assert case.status == CaseStatus.DECLINED

@@ -196,6 +196,7 @@ def event_label(action: str, _: Gettext) -> str:
         "version": _("added a language version"),
         "statement": _("attached the statement"),
         "asked": _("asked the reporter"),
+        "answered": _("answered the question"),
         "declined": _("declined"),
         "issued": _("issued the alert"),
         "escalated": _("escalated"),

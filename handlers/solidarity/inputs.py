@@ -61,7 +61,8 @@ async def apply_text(
     if what == "ask":
         await tell_reporter(session, case, member, "solidarity_question", {"question": text})
         return "asked"
-    await decline(session, case, member, text)
+    if what == "decline":
+        await decline(session, case, member, text)  # recorded with its reason
     return ""
 
 
@@ -80,7 +81,7 @@ async def typed(
         return
     case, what = found
     text = (message.text or "").strip()
-    if len(text) > MAX_TEXT:
+    if not text or len(text) > MAX_TEXT:
         await message.answer(_("Please send 1 to {limit} characters.").format(limit=MAX_TEXT))
         return
     if what == "update":

@@ -27,6 +27,7 @@ from models.solidarity import (
     SolidarityCase,
     add_signature,
     get_case,
+    record_event,
     response_of,
     was_alerted,
     withdraw_signatures,
@@ -301,11 +302,13 @@ async def typed_answer(
     if case is None or case.reporter_id != member.id:
         await message.answer(_("This case is no longer available."))
         return
+    text = (message.text or "")[:MAX_TEXT]
+    await record_event(session, case, member, "answered", text[:200])
     admins = [admin.id for admin in await list_admins(session) if admin.is_active]
     await enqueue_broadcast(
         session,
         kind="solidarity_answer",
-        payload={"case_id": case.id, "answer": (message.text or "")[:MAX_TEXT]},
+        payload={"case_id": case.id, "answer": text},
         recipients=admins,
         priority=Priority.HIGH,
         created_by_id=member.id,
