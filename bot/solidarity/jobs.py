@@ -75,9 +75,10 @@ async def render_review(ctx: RenderContext) -> list[Outgoing] | None:
     groups = await group_names(ctx.session, ctx.locale, ctx.app.settings.default_locale)
     text = ctx._("🆘 A member raised a case. Please review it.") + "\n\n"
     text += case_panel(case, name, events, groups, ctx.locale, ctx._)
-    parts = [Outgoing(text=fit(text, 4096), reply_markup=panel_keyboard(case, ctx._))]
+    markup = panel_keyboard(case, ctx._)  # names inside: protected like the alert
+    parts = [Outgoing(text=fit(text, 4096), reply_markup=markup, protect_content=True)]
     if case.voice_file_id:
-        parts.append(Outgoing(voice=case.voice_file_id))
+        parts.append(Outgoing(voice=case.voice_file_id, protect_content=True))
     return parts
 
 
