@@ -17,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     delete,
+    false,
     func,
     literal,
     select,
@@ -138,6 +139,8 @@ class GroupMembership(Base):
     role: Mapped[str] = mapped_column(String(16), default=GroupRole.MEMBER)
     status: Mapped[str] = mapped_column(String(16), default=MembershipStatus.ACTIVE)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The member stays in the group but gets none of its announcements.
+    muted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     @property
     def is_active(self) -> bool:

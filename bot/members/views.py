@@ -11,7 +11,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.core import geo
 from bot.core.config import SUPPORTED_LOCALES
 from bot.core.i18n import LANGUAGE_NAMES, format_when
+from bot.members.attention import digest_line, quiet_line
 from bot.members.callbacks import (
+    AttentionCb,
     ConsentCb,
     CountryCb,
     EditCb,
@@ -141,6 +143,8 @@ def profile_screen(member: Member, _: Gettext) -> tuple[str, InlineKeyboardMarku
             _("Time zone: {value}").format(value=zone),
             _("Organisation: {value}").format(value=html.escape(member.organisation or none)),
             _("Gender: {value}").format(value=gender),
+            quiet_line(member, _),
+            digest_line(member, _),
         ]
     )
     kb = InlineKeyboardBuilder()
@@ -153,7 +157,8 @@ def profile_screen(member: Member, _: Gettext) -> tuple[str, InlineKeyboardMarku
         ("gender", _("Gender")),
     ):
         kb.button(text="✏️ " + label, callback_data=EditCb(field=field))
-    kb.adjust(2)
+    kb.button(text=_("🌙 Quiet hours and digest"), callback_data=AttentionCb(action="show"))
+    kb.adjust(2, 2, 2, 1)
     return text, kb.as_markup()
 
 

@@ -1,0 +1,150 @@
+"""Members' attention, end to end with the test clock: quiet hours in each member's own zone
+(normal messages wait until morning, urgent ones go through), changed from /profile."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.core.clock import FakeClock
+from bot.delivery.attention import in_quiet_hours, next_digest, quiet_until
+from models.member import Member
+from tests.botclient import BotClient
+from tests.fake_telegram import FakeTelegram
+from tests.harness import RunningBot
+from tests.meeting_helpers import (
+    Network,
+    eventually,
+    network,
+    settle,
+    texts_with,
+    wake_scheduler,
+)
+
+# 15:00 UTC: 23:00 in Manila, 12:00 in Montevideo, 17:00 in Cairo, 18:00 in Nairobi.
+MANILA_23H = datetime(2027, 3, 1, 15, 0, tzinfo=UTC)
+MANILA_7H = datetime(2027, 3, 1, 23, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(MANILA_23H)
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"quiet_hours": True, "delivery_progress_seconds": 0.5}
+
+
+def test_quiet_hours_wrap_past_midnight_and_end_in_the_members_zone() -> None:
+    assert in_quiet_hours(datetime(2027, 3, 1, 23, 30), 22, 7)
+    assert in_quiet_hours(datetime(2027, 3, 1, 6, 59), 22, 7)
+    assert not in_quiet_hours(datetime(2027, 3, 1, 7, 0), 22, 7)
+    assert in_quiet_hours(datetime(2027, 3, 1, 13, 0), 13, 15)
+    assert not in_quiet_hours(datetime(2027, 3, 1, 13, 0), 13, 13)
+    assert quiet_until("Asia/Manila", 22, 7, MANILA_23H) == MANILA_7H
+    assert quiet_until("America/Montevideo", 22, 7, MANILA_23H) is None
+    # New York springs forward on 14 March 2027: 07:00 local is 11:00 UTC that morning.
+    night = datetime(2027, 3, 14, 6, 30, tzinfo=UTC)
+    assert quiet_until("America/New_York", 22, 7, night) == datetime(
+        2027, 3, 14, 11, 0, tzinfo=UTC
+    )
+    assert next_digest("Asia/Manila", 8, MANILA_23H) == datetime(2027, 3, 2, 0, 0, tzinfo=UTC)
+    assert next_digest("Asia/Manila", 23, MANILA_23H) == datetime(2027, 3, 2, 15, 0, tzinfo=UTC)
+
+
+async def send_announcement(coordinator: BotClient, text: str) -> None:
+    """The coordinator writes and sends an announcement to the group by taps."""
+    await coordinator.send("/groups")
+    await coordinator.click("⭐ Women and ESCR")
+    await coordinator.click("📣 Announcement")
+    await coordinator.send(text)
+    await coordinator.click("✅ Send to the group")
+
+
+async def test_an_announcement_at_23h_in_manila_arrives_at_7h_there_and_at_once_elsewhere(
+    bot: RunningBot, client: Any, fake: FakeTelegram, clock: FakeClock
+) -> None:
+    net = await network(bot, client)
+    await send_announcement(net.coordinator, "Assembly on Friday.")
+
+    await eventually(
+        lambda: texts_with(net.montevideo, "Assembly") and texts_with(net.cairo, "Assembly")
+    )
+    progress = await eventually(
+        lambda: [t for t in net.coordinator.texts() if "Held until morning" in t]
+    )
+    assert "🌙 Held until morning (quiet hours): 1" in progress[-1]
+    await settle(fake)
+    assert texts_with(net.manila, "Assembly") == [], "23:00 in Manila: it waits"
+
+    clock.set(MANILA_7H - timedelta(minutes=1))
+    await settle(fake, 1.5)
+    assert texts_with(net.manila, "Assembly") == [], "06:59 in Manila: still waiting"
+
+    clock.set(MANILA_7H)
+    await eventually(lambda: texts_with(net.manila, "Assembly"), within=10)
+    await eventually(lambda: any("has been sent" in t for t in net.coordinator.texts()))
+    assert len(texts_with(net.manila, "Assembly")) == 1
+    assert len(texts_with(net.montevideo, "Assembly")) == 1
+
+
+async def test_a_meeting_reminder_within_the_hour_goes_through_quiet_hours(
+    bot: RunningBot, client: Any, fake: FakeTelegram, clock: FakeClock
+) -> None:
+    from tests.test_meetings import announcement, schedule_directly
+
+    clock.set(datetime(2027, 3, 1, 10, 0, tzinfo=UTC))  # 18:00 in Manila: nothing held
+    net = await network(bot, client)
+    start = datetime(2027, 3, 1, 15, 30, tzinfo=UTC)  # 23:30 in Manila
+    await schedule_directly(bot, net, start, reminders=(60,))
+    await net.manila.click_nth(0, await announcement(net.manila, "Strategy call"))
+
+    clock.set(start - timedelta(minutes=59))  # 22:31 in Manila
+    wake_scheduler(bot)
+    await eventually(lambda: [m for m in net.manila.messages() if "⏰" in str(m.get("text"))])
+
+
+async def test_quiet_hours_changed_from_the_profile_apply_to_the_next_message(
+    bot: RunningBot, client: Any, fake: FakeTelegram, clock: FakeClock
+) -> None:
+    net = await network(bot, client)
+    manila = net.manila  # French
+    await manila.send("/profile")
+    assert "Heures calmes : 22:00–07:00" in manila.last()["text"]
+    await manila.click("🌙 Heures calmes et résumé")
+    screen = manila.last()["text"]
+    assert "Asia/Manila" in screen
+    await manila.click("Fin à 06:00")
+    assert "22:00–06:00" in manila.last()["text"]
+    await manila.click("🔔 Désactiver les heures calmes")
+    assert "Heures calmes : désactivées" in manila.last()["text"]
+
+    async def stored(session: Any) -> tuple[bool, int, int]:
+        m = await session.scalar(select(Member).where(Member.telegram_id == manila.user_id))
+        return m.quiet_hours, m.quiet_start, m.quiet_end
+
+    assert await bot.db(stored) == (False, 22, 6)
+    await send_announcement(net.coordinator, "Assembly on Friday.")
+    await eventually(lambda: texts_with(manila, "Assembly"))
+
+
+async def test_forged_attention_buttons_change_nothing(
+    bot: RunningBot, client: Any, fake: FakeTelegram, clock: FakeClock
+) -> None:
+    net = await network(bot, client)
+    user: Network = net
+    await user.manila.send("/profile")
+    await user.manila.click("🌙 Heures calmes et résumé")
+    for data in ("att:start:99999999999999999999", "att:end:22", "att:explode:1", "att:dhour:3"):
+        await user.manila.press_data(data)
+        assert user.manila.callback_answer()["show_alert"] is True
+
+    async def stored(session: Any) -> tuple[bool, int, int, int | None]:
+        m = await session.scalar(select(Member).where(Member.telegram_id == user.manila.user_id))
+        return m.quiet_hours, m.quiet_start, m.quiet_end, m.digest_hour
+
+    assert await bot.db(stored) == (True, 22, 7, None)
