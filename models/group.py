@@ -305,10 +305,22 @@ def active_member_ids(group_id: int) -> Select[Any]:
     )
 
 
+def announcement_audience(group_id: int) -> Select[Any]:
+    """SELECT of the active members who get the group's announcements (not those who muted
+    them)."""
+    return active_member_ids(group_id).where(GroupMembership.muted.is_(False))
+
+
+async def set_muted(session: AsyncSession, link: GroupMembership, muted: bool) -> None:
+    """Mute or unmute the group's announcements for one member; they stay in the group."""
+    link.muted = muted
+    await session.flush()
+
+
 async def count_audience(session: AsyncSession, group_id: int) -> int:
     """How many people an announcement to the group reaches."""
     found = await session.scalar(
-        select(func.count()).select_from(active_member_ids(group_id).subquery())
+        select(func.count()).select_from(announcement_audience(group_id).subquery())
     )
     return int(found or 0)
 
@@ -475,6 +487,7 @@ async def group_records(session: AsyncSession, member: Member) -> dict[str, Any]
             "role": link.role,
             "status": link.status,
             "joined_at": link.joined_at.isoformat(),
+            "announcements_muted": link.muted,
         }
         for link in await memberships_of(session, member.id)
     ]

@@ -128,5 +128,13 @@ async def member_record(session: AsyncSession, member: Member) -> dict[str, Any]
             "unreachable_since": (
                 member.unreachable_at.isoformat() if member.unreachable_at else None
             ),
+            "quiet_hours": (
+                {"from": f"{member.quiet_start:02d}:00", "until": f"{member.quiet_end:02d}:00"}
+                if member.quiet_hours
+                else None
+            ),
+            "daily_digest_at": (
+                f"{member.digest_hour:02d}:00" if member.digest_hour is not None else None
+            ),
         }
     }

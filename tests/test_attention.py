@@ -148,3 +148,37 @@ async def test_forged_attention_buttons_change_nothing(
         return m.quiet_hours, m.quiet_start, m.quiet_end, m.digest_hour
 
     assert await bot.db(stored) == (True, 22, 7, None)
+
+
+async def test_a_member_mutes_a_groups_announcements_without_leaving_it(
+    bot: RunningBot, client: Any, fake: FakeTelegram, clock: FakeClock
+) -> None:
+    net = await network(bot, client)
+    lucia = net.montevideo  # Spanish
+    await lucia.send("/groups")
+    await lucia.click("Mujeres y DESC")
+    await lucia.click("🔕 Silenciar sus anuncios")
+    card = lucia.last()
+    assert "silenciado sus anuncios" in card["text"]
+    assert "🔔 Volver a recibir sus anuncios" in lucia.buttons(card)
+
+    await send_announcement(net.coordinator, "First assembly.")
+    await eventually(lambda: texts_with(net.cairo, "First assembly"))
+    await settle(fake)
+    assert texts_with(lucia, "First assembly") == [], "muted: no announcement"
+
+    async def link(session: Any) -> tuple[str, bool]:
+        from models.group import GroupMembership
+
+        m = await session.scalar(select(Member).where(Member.telegram_id == lucia.user_id))
+        found = await session.scalar(
+            select(GroupMembership).where(GroupMembership.member_id == m.id)
+        )
+        return found.status, found.muted
+
+    assert await bot.db(link) == ("active", True), "still a member of the group"
+
+    await lucia.click("🔔 Volver a recibir sus anuncios", card)
+    assert "silenciado" not in lucia.last()["text"]
+    await send_announcement(net.coordinator, "Second assembly.")
+    await eventually(lambda: texts_with(lucia, "Second assembly"))

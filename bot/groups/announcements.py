@@ -23,7 +23,7 @@ from bot.core.config import SUPPORTED_LOCALES
 from bot.core.i18n import LANGUAGE_NAMES
 from bot.delivery.queue import Outgoing, Priority, RenderContext, enqueue_broadcast
 from models.delivery import Broadcast
-from models.group import WorkingGroup, active_member_ids, get_group, get_membership
+from models.group import WorkingGroup, announcement_audience, get_group, get_membership
 
 KIND = "announcement"
 MAX_TEXT = 3500  # leaves room for the heading and the language note within 4096
@@ -187,7 +187,7 @@ async def render_announcement(ctx: RenderContext) -> list[Outgoing] | None:
     default_locale = ctx.app.settings.default_locale
     if ctx.member is not None:
         link = await get_membership(ctx.session, group_id, ctx.member.id)
-        if link is None or not link.is_active:
+        if link is None or not link.is_active or link.muted:
             return None
     name = group.name(ctx.locale, default_locale)
     return compose(
@@ -213,7 +213,7 @@ async def send_announcement(
         session,
         kind=KIND,
         payload=draft.payload(),
-        recipients=active_member_ids(group.id),
+        recipients=announcement_audience(group.id),
         chat_ids=chat_ids,
         priority=Priority.NORMAL,
         created_by_id=author_id,

@@ -15,6 +15,7 @@ from handlers.groups import (
     coordinators,
     creation,
     linking,
+    mute,
     settings,
     texts,
 )
@@ -26,6 +27,7 @@ def setup(registry: Registry) -> None:
     """Add the groups' routers, broadcast kinds, /mydata section, /forget step and deep link."""
     registry.include_routers(
         browse.router,
+        mute.router,
         settings.router,
         coordinators.router,
         creation.router,
