@@ -182,3 +182,89 @@ async def test_a_member_mutes_a_groups_announcements_without_leaving_it(
     assert "silenciado" not in lucia.last()["text"]
     await send_announcement(net.coordinator, "Second assembly.")
     await eventually(lambda: texts_with(lucia, "Second assembly"))
+
+
+async def quick_poll(bot: RunningBot, creator: int, question: str, closes: datetime) -> int:
+    """A poll to the group, stored and sent as the creation conversation would."""
+    from bot.polls.jobs import launch_poll
+    from bot.polls.service import Draft, save_poll
+    from models.group import WorkingGroup
+
+    assert bot.app is not None
+    app = bot.app
+
+    async def create(session: Any) -> int:
+        member = await session.scalar(select(Member).where(Member.telegram_id == creator))
+        group_id = await session.scalar(
+            select(WorkingGroup.id).where(WorkingGroup.code == "women")
+        )
+        draft = Draft(
+            locale="en",
+            question=question,
+            options=["Yes", "No"],
+            group_ids=[group_id],
+            closes_at=closes.isoformat(),
+            remind_hours=None,
+        )
+        poll = await save_poll(session, draft, member, app.clock.now())
+        await launch_poll(session, app, poll, member)
+        await session.commit()
+        return int(poll.id)
+
+    result: int = await bot.db(create)
+    return result
+
+
+async def test_a_digest_member_gets_one_message_a_day_with_everything(
+    bot: RunningBot, client: Any, fake: FakeTelegram, clock: FakeClock
+) -> None:
+    net = await network(bot, client)
+    lucia = net.montevideo  # Spanish, 12:00 in Montevideo
+    await lucia.send("/profile")
+    await lucia.click("🌙 Horas de silencio y resumen")
+    await lucia.click("📰 Recibir un resumen diario")
+    assert "Resumen diario: todos los días a las 18:00" in lucia.last()["text"]
+    seen = len(lucia.messages())
+
+    await send_announcement(net.coordinator, "First assembly.")
+    await send_announcement(net.coordinator, "Second assembly.")
+    await quick_poll(
+        bot, net.coordinator.user_id, "Join the march?", MANILA_23H + timedelta(days=3)
+    )
+    await quick_poll(bot, net.coordinator.user_id, "Lunch today?", MANILA_23H + timedelta(hours=2))
+    await eventually(lambda: len(texts_with(net.cairo, "assembly")) == 2)
+    await eventually(lambda: texts_with(net.cairo, "Join the march?"))
+    await eventually(lambda: texts_with(lucia, "Lunch today?"))
+    await settle(fake)
+    new = lucia.messages()[seen:]
+    assert len(new) == 1, "only the poll closing before the digest came at once"
+    progress = await eventually(
+        lambda: [t for t in net.coordinator.texts() if "In daily digests" in t]
+    )
+    assert "📰 In daily digests: 1" in progress[-1]
+
+    # 18:00 in Montevideo: everything else, in one message with a button for the poll.
+    clock.set(datetime(2027, 3, 1, 21, 0, tzinfo=UTC))
+    wake_scheduler(bot)
+    digest = await eventually(lambda: texts_with(lucia, "Tu resumen diario"))
+    await settle(fake)
+    assert len(lucia.messages()) == seen + 2
+    text = digest[0]["text"]
+    assert "First assembly." in text and "Second assembly." in text
+    assert "Join the march?" in text and "Lunch today?" not in text
+    assert text.count("📣 Mujeres y DESC") == 2
+    assert lucia.buttons(digest[0]) == ["🗳 Join the march?"]
+    await lucia.click("🗳 Join the march?", digest[0])
+    assert "Join the march?" in lucia.last()["text"] and "1. Yes" in lucia.buttons()
+
+    # The next day's announcement waits for the next digest; nothing comes in between.
+    await send_announcement(net.coordinator, "Third assembly.")
+    await settle(fake)  # 23:00 in Cairo: held there for quiet hours
+    clock.set(datetime(2027, 3, 2, 20, 59, tzinfo=UTC))
+    wake_scheduler(bot)
+    await settle(fake)
+    assert texts_with(lucia, "Third assembly") == []
+    clock.set(datetime(2027, 3, 2, 21, 0, tzinfo=UTC))
+    wake_scheduler(bot)
+    await eventually(lambda: len(texts_with(lucia, "Tu resumen diario")) == 2)
+    assert "Third assembly." in texts_with(lucia, "Tu resumen diario")[-1]["text"]

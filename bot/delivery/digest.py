@@ -37,6 +37,7 @@ class DigestItem:
 
     text: str
     buttons: list[InlineKeyboardButton] = field(default_factory=list)
+    attachments: list[Outgoing] = field(default_factory=list)  # files sent after the digest
 
 
 async def run_digest_job(ctx: JobContext) -> None:
@@ -67,7 +68,8 @@ async def render_digest(ctx: RenderContext) -> list[Outgoing] | None:
             found.append(item)
     if not found:
         return None
-    return _messages(ctx._(HEADER), found)
+    files = [file for item in found for file in item.attachments]
+    return _messages(ctx._(HEADER), found) + files
 
 
 async def _item(ctx: RenderContext, broadcast_id: int) -> DigestItem | None:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import SUPPORTED_LOCALES
 from bot.core.i18n import LANGUAGE_NAMES
+from bot.delivery.digest import DigestItem
 from bot.delivery.queue import Outgoing, Priority, RenderContext, enqueue_broadcast
 from models.delivery import Broadcast
 from models.group import WorkingGroup, announcement_audience, get_group, get_membership
@@ -193,6 +194,20 @@ async def render_announcement(ctx: RenderContext) -> list[Outgoing] | None:
     return compose(
         payload, name, ctx.locale, default_locale, ctx._, all_versions=ctx.member is None
     )
+
+
+async def digest_announcement(ctx: RenderContext) -> DigestItem | None:
+    """An announcement in a member's digest: its text; a file or voice note follows the digest."""
+    parts = await render_announcement(ctx)
+    if not parts:
+        return None
+    text = parts[0].text or parts[0].caption or ""
+    files = [
+        Outgoing(document=part.document, voice=part.voice)
+        for part in parts
+        if part.document is not None or part.voice is not None
+    ]
+    return DigestItem(text=text, attachments=files)
 
 
 async def send_announcement(
