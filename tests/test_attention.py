@@ -58,11 +58,21 @@ def test_quiet_hours_wrap_past_midnight_and_end_in_the_members_zone() -> None:
 
 async def send_announcement(coordinator: BotClient, text: str) -> None:
     """The coordinator writes and sends an announcement to the group by taps."""
-    await coordinator.send("/groups")
-    await coordinator.click("⭐ Women and ESCR")
-    await coordinator.click("📣 Announcement")
-    await coordinator.send(text)
-    await coordinator.click("✅ Send to the group")
+    # Each tap on the message it belongs to: a poll report may arrive meanwhile.
+    listing = await coordinator.send("/groups")
+    card = await coordinator.click("⭐ Women and ESCR", with_button(listing, "⭐ Women and ESCR"))
+    await coordinator.click("📣 Announcement", with_button(card, "📣 Announcement"))
+    panel = await coordinator.send(text)
+    await coordinator.click("✅ Send to the group", with_button(panel, "✅ Send to the group"))
+
+
+def with_button(messages: list[dict[str, Any]], label: str) -> dict[str, Any]:
+    """The message among `messages` that has the button `label`."""
+    for message in reversed(messages):
+        rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+        if any(button.get("text") == label for row in rows for button in row):
+            return message
+    raise AssertionError(f"no message with the button {label!r}")
 
 
 async def test_an_announcement_at_23h_in_manila_arrives_at_7h_there_and_at_once_elsewhere(
@@ -268,3 +278,42 @@ async def test_a_digest_member_gets_one_message_a_day_with_everything(
     wake_scheduler(bot)
     await eventually(lambda: len(texts_with(lucia, "Tu resumen diario")) == 2)
     assert "Third assembly." in texts_with(lucia, "Tu resumen diario")[-1]["text"]
+
+
+async def test_mydata_holds_the_settings_and_turning_the_digest_off_sends_what_waited(
+    bot: RunningBot, client: Any, fake: FakeTelegram, clock: FakeClock
+) -> None:
+    import json
+
+    net = await network(bot, client)
+    lucia = net.montevideo
+    await lucia.send("/profile")
+    await lucia.click("🌙 Horas de silencio y resumen")
+    await lucia.click("📰 Recibir un resumen diario")
+    await lucia.click("Resumen a las 19:00")
+    await lucia.click("Empezar a las 23:00")
+    await lucia.send("/groups")
+    await lucia.click("Mujeres y DESC")
+    await lucia.click("🔕 Silenciar sus anuncios")
+
+    reply = await lucia.send("/mydata")
+    summary = next(m for m in reply if "text" in m)["text"]
+    assert "Horas de silencio: 23:00–07:00" in summary
+    assert "Resumen diario: todos los días a las 19:00" in summary
+    document = next(m for m in reply if "document" in m)
+    data = json.loads(fake.files[document["document"]["file_id"]].data)
+    assert data["member"]["quiet_hours"] == {"from": "23:00", "until": "07:00"}
+    assert data["member"]["daily_digest_at"] == "19:00"
+    assert [m["announcements_muted"] for m in data["working_groups"]] == [True]
+
+    card = next(m for m in lucia.messages() if "silenciado sus anuncios" in m.get("text", ""))
+    await lucia.click("🔔 Volver a recibir sus anuncios", card)
+    await send_announcement(net.coordinator, "Assembly on Friday.")
+    await eventually(lambda: texts_with(net.cairo, "Assembly"))
+    await settle(fake)
+    assert texts_with(lucia, "Assembly") == [], "waiting for the 19:00 digest"
+    await lucia.send("/profile")
+    await lucia.click("🌙 Horas de silencio y resumen")
+    await lucia.click("📨 Dejar el resumen diario")
+    await eventually(lambda: texts_with(lucia, "Assembly"), within=10)
+    assert not texts_with(lucia, "Tu resumen diario")

@@ -118,6 +118,8 @@ def summary(data: dict[str, object], member: Member, _: Gettext) -> str:
             _("Agreed to the privacy terms: {value}").format(
                 value=format_when(member.consent_at, member.tz, member.locale, "short")
             ),
+            quiet_line(member, _),
+            digest_line(member, _),
             _("Working groups: {value}").format(value=len(groups)),  # type: ignore[arg-type]
             _("Meeting replies: {value}").format(
                 value=len(data.get("meeting_replies") or [])  # type: ignore[arg-type]
