@@ -129,7 +129,7 @@ async def scenario(count: int, db_url: str | None) -> dict[str, Any]:
     from bot.delivery.sender import DeliveryService
     from bot.wiring import build_app
 
-    with tempfile.TemporaryDirectory() as folder, fake_servers(count, processes=2) as servers:
+    with tempfile.TemporaryDirectory() as folder, fake_servers(count) as servers:
         url = db_url or sqlite_url(folder, "attention.sqlite3")
         await reset_db(url)
         clock = FakeClock(T0)

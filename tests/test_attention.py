@@ -317,3 +317,25 @@ async def test_mydata_holds_the_settings_and_turning_the_digest_off_sends_what_w
     await lucia.click("📨 Dejar el resumen diario")
     await eventually(lambda: texts_with(lucia, "Assembly"), within=10)
     assert not texts_with(lucia, "Tu resumen diario")
+
+
+async def test_an_urgent_alert_goes_through_quiet_hours_and_a_normal_notice_waits(
+    bot: RunningBot, client: Any, fake: FakeTelegram, clock: FakeClock
+) -> None:
+    from bot.delivery.notice import enqueue_notice
+    from bot.delivery.queue import Priority
+
+    net = await network(bot, client)
+
+    async def alert(session: Any) -> None:
+        await enqueue_notice(
+            session, {"en": "Solidarity alert: a defender was detained."}, priority=Priority.URGENT
+        )
+        await enqueue_notice(session, {"en": "Newsletter of March."}, priority=Priority.BULK)
+        await session.commit()
+
+    await bot.db(alert)
+    await eventually(lambda: texts_with(net.manila, "Solidarity alert"))
+    await eventually(lambda: texts_with(net.montevideo, "Newsletter"))
+    await settle(fake)
+    assert texts_with(net.manila, "Newsletter") == [], "23:00 in Manila: the newsletter waits"

@@ -62,6 +62,7 @@ class ProgressReporter:
         self.chats = chats
         self.interval = timedelta(seconds=app.settings.delivery_progress_seconds)
         self._seen: dict[int, tuple[float, int]] = {}
+        self._shown: dict[int, str] = {}  # the text of each progress message, as last sent
 
     async def tick(self) -> set[int]:
         """Finish broadcasts with nothing left to send, refresh due progress messages.
@@ -174,6 +175,9 @@ class ProgressReporter:
         )
         chat_id = broadcast.progress_chat_id
         message_id = await self._current_message(broadcast.id)
+        if message_id is not None and self._shown.get(broadcast.id) == text:
+            return  # nothing changed (everything left is held until morning): no request
+        self._shown[broadcast.id] = text
         try:
             await self._turn(chat_id)
             if message_id is None:
@@ -190,8 +194,10 @@ class ProgressReporter:
                 )
         except TelegramBadRequest as exc:
             if "not modified" not in exc.message:
+                self._shown.pop(broadcast.id, None)
                 log.info("progress message of broadcast %d: %s", broadcast.id, exc.message)
         except TelegramAPIError as exc:
+            self._shown.pop(broadcast.id, None)
             log.info("progress message of broadcast %d: %s", broadcast.id, exc.message)
 
     async def _current_message(self, broadcast_id: int) -> int | None:
@@ -203,6 +209,7 @@ class ProgressReporter:
     async def _summary(self, broadcast: Broadcast) -> None:
         """The final figures as a new message (it notifies); the status message goes away."""
         self._seen.pop(broadcast.id, None)
+        self._shown.pop(broadcast.id, None)
         chat_id = broadcast.progress_chat_id
         if chat_id is None:
             return
