@@ -14,6 +14,7 @@ BENCHMARKS: dict[str, str] = {
     "polls": "bench.polls",  # consultations: tally of 100,000 ballots with breakdowns
     "handlers": "bench.handlers",  # the handler path beside a bare aiogram echo bot
     "solidarity": "bench.solidarity",  # an urgent alert overtaking an announcement
+    "attention": "bench.attention",  # quiet hours over 24 zones: release delay, global rate
 }
 
 

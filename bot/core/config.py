@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     delivery_poll_seconds: float = 1.0  # how often an idle engine looks for new deliveries
     scheduler_poll_seconds: float = 1.0  # how often the scheduler looks for due jobs
     delivery_retention_days: int = 60  # finished broadcasts and jobs are erased after this
+    # Hold normal messages during each member's quiet hours (off: send at any hour).
+    quiet_hours: bool = True
     run_delivery: bool = True
     run_scheduler: bool = True
     # Webhook mode (optional; long polling when unset).

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiogram.types import InlineKeyboardMarkup
@@ -18,6 +19,7 @@ from sqlalchemy import Select, event, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery.attention import respect_attention
 from models.delivery import Broadcast, Delivery, DeliveryStatus
 from models.member import Member
 
@@ -79,12 +81,15 @@ async def enqueue_broadcast(
     created_by_id: int | None = None,
     progress_chat_id: int | None = None,
     dedupe_key: str | None = None,
+    deadline: datetime | None = None,
 ) -> Broadcast:
     """Queue a broadcast in the caller's transaction; the engine sends it after the commit.
 
     `recipients` is a SELECT of Member.id (copied into delivery rows by INSERT ... SELECT,
     never loaded into memory) or a list of member ids. Members marked unreachable are left
     out. The same `dedupe_key` twice returns the broadcast queued the first time.
+    Normal and bulk messages wait for members' quiet hours or digests (bot/delivery/attention.py)
+    unless they would be too late for their `deadline` (a poll's closing).
     """
     if dedupe_key is not None:
         existing = await _by_dedupe_key(session, dedupe_key)
@@ -125,6 +130,8 @@ async def enqueue_broadcast(
         or 0
     )
     await session.flush()
+    if priority >= Priority.NORMAL:
+        await respect_attention(session, broadcast, deadline)
     _wake_engine_on_commit(session)
     return broadcast
 

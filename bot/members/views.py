@@ -11,7 +11,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.core import geo
 from bot.core.config import SUPPORTED_LOCALES
 from bot.core.i18n import LANGUAGE_NAMES, format_when
+from bot.members.attention import digest_line, quiet_line
 from bot.members.callbacks import (
+    AttentionCb,
     ConsentCb,
     CountryCb,
     EditCb,
@@ -117,6 +119,8 @@ def summary(data: dict[str, object], member: Member, _: Gettext) -> str:
             _("Agreed to the privacy terms: {value}").format(
                 value=format_when(member.consent_at, member.tz, member.locale, "short")
             ),
+            quiet_line(member, _),
+            digest_line(member, _),
             _("Working groups: {value}").format(value=len(groups)),  # type: ignore[arg-type]
             _("Meeting replies: {value}").format(
                 value=len(data.get("meeting_replies") or [])  # type: ignore[arg-type]
@@ -142,6 +146,8 @@ def profile_screen(member: Member, _: Gettext) -> tuple[str, InlineKeyboardMarku
             _("Time zone: {value}").format(value=zone),
             _("Organisation: {value}").format(value=html.escape(member.organisation or none)),
             _("Gender: {value}").format(value=gender),
+            quiet_line(member, _),
+            digest_line(member, _),
         ]
     )
     kb = InlineKeyboardBuilder()
@@ -154,7 +160,8 @@ def profile_screen(member: Member, _: Gettext) -> tuple[str, InlineKeyboardMarku
         ("gender", _("Gender")),
     ):
         kb.button(text="✏️ " + label, callback_data=EditCb(field=field))
-    kb.adjust(2)
+    kb.button(text=_("🌙 Quiet hours and digest"), callback_data=AttentionCb(action="show"))
+    kb.adjust(2, 2, 2, 1)
     return text, kb.as_markup()
 
 
