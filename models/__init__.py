@@ -1,6 +1,7 @@
 """ORM models and the small named queries beside them; importing this registers every table."""
 
 from models.base import Base, UTCDateTime, utcnow
+from models.consensus import Outcome, Proposal, Round
 from models.delivery import Broadcast, Delivery
 from models.fsm import FsmRecord
 from models.group import (
@@ -55,13 +56,16 @@ __all__ = [
     "Member",
     "MemberStatus",
     "NamedVote",
+    "Outcome",
     "Participation",
     "Poll",
     "PollComment",
     "PollGroup",
     "PollOption",
     "PollTranslation",
+    "Proposal",
     "Role",
+    "Round",
     "Rsvp",
     "UTCDateTime",
     "WorkingGroup",

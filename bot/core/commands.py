@@ -14,6 +14,7 @@ MEMBER_COMMANDS: list[tuple[str, str]] = [
     ("groups", N_("Working groups")),
     ("polls", N_("Open consultations")),
     ("meetings", N_("Upcoming meetings")),
+    ("decisions", N_("Decisions of your groups")),
     ("profile", N_("See and edit your profile")),
     ("language", N_("Change language")),
     ("privacy", N_("What we store and why")),

@@ -1,0 +1,70 @@
+"""Consensus in the delivery engine and the scheduler.
+
+Broadcast kinds: `consensus_round` (the proposal, and from round 2 what changed, to the
+audience, just before the round's consent poll), `consensus_review` (the coordinator's screen
+at a round's close), `consensus_record` (the decision record to every participant).
+Job kind: `consensus_close`, keyed `consensus:<round id>:close`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.consensus.service import close_round
+from bot.consensus.views import record_texts, review_keyboard, review_text, round_text
+from bot.delivery.queue import Outgoing, RenderContext
+from bot.delivery.scheduler import JobContext
+from models.consensus import Proposal, get_proposal, get_round
+from models.group import get_group
+
+
+async def group_name(
+    session: AsyncSession, proposal: Proposal, locale: str, default: str
+) -> str | None:
+    """The proposal's working group in `locale` (None: the whole network)."""
+    if proposal.group_id is None:
+        return None
+    group = await get_group(session, proposal.group_id)
+    return group.text(locale, default)[0] if group else None
+
+
+async def run_round_close(ctx: JobContext) -> None:
+    """Close a round at its time (its poll too, if the polls' own job has not yet)."""
+    round_ = await get_round(ctx.session, int(ctx.job.payload["round_id"]))
+    if round_ is not None:
+        await close_round(ctx.session, ctx.app, round_, ctx.app.clock.now())
+
+
+async def render_round(ctx: RenderContext) -> list[Outgoing] | None:
+    """The proposal in the member's language; skipped once the round has closed."""
+    round_ = await get_round(ctx.session, int(ctx.broadcast.payload["round_id"]))
+    if round_ is None or round_.is_closed or ctx.member is None:
+        return None
+    proposal = await get_proposal(ctx.session, round_.proposal_id)
+    if proposal is None:
+        return None
+    name = await group_name(ctx.session, proposal, ctx.locale, ctx.app.settings.default_locale)
+    return [Outgoing(text=round_text(proposal, round_, name, ctx.locale, ctx._))]
+
+
+async def render_review(ctx: RenderContext) -> list[Outgoing] | None:
+    """The coordinator's screen: counts, quorum, objections, and what they can do next."""
+    round_ = await get_round(ctx.session, int(ctx.broadcast.payload["round_id"]))
+    if round_ is None:
+        return None
+    proposal = await get_proposal(ctx.session, round_.proposal_id)
+    if proposal is None:
+        return None
+    text = review_text(proposal, round_, ctx.locale, ctx._)
+    markup = review_keyboard(proposal, round_, ctx._) if proposal.is_open else None
+    return [Outgoing(text=text, reply_markup=markup)]
+
+
+async def render_record(ctx: RenderContext) -> list[Outgoing] | None:
+    """The decision record in the participant's language and zone."""
+    proposal = await get_proposal(ctx.session, int(ctx.broadcast.payload["proposal_id"]))
+    if proposal is None or ctx.member is None:
+        return None
+    name = await group_name(ctx.session, proposal, ctx.locale, ctx.app.settings.default_locale)
+    texts = record_texts(proposal, name, ctx.locale, ctx.member.tz, ctx._)
+    return [Outgoing(text=text) for text in texts]

@@ -1,0 +1,153 @@
+"""Decisions by consensus: a proposal, its rounds (each one a consent poll), and the outcome."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import Select
+
+from models.base import Base, UTCDateTime, utcnow
+from models.poll import Participation
+
+DEFAULT_QUORUM = 50  # per cent of the audience that must take part
+
+
+class Outcome(enum.StrEnum):
+    """Where a proposal stands: open while rounds go on, then decided once."""
+
+    OPEN = "open"
+    ADOPTED = "adopted"  # by consensus: no block, no disagreement
+    STAND_ASIDES = "adopted_stand_asides"  # no block; some disagreed and stood aside
+    NOT_ADOPTED = "not_adopted"
+    WITHDRAWN = "withdrawn"
+
+
+class Proposal(Base):
+    """A proposal put to a working group (or, by an admin, the network) for consent."""
+
+    __tablename__ = "consensus_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("working_groups.id", ondelete="CASCADE"), index=True
+    )
+    created_by_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), index=True
+    )
+    locale: Mapped[str] = mapped_column(String(8))
+    quorum: Mapped[int] = mapped_column(Integer, default=DEFAULT_QUORUM)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(24), default=Outcome.OPEN, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    rounds: Mapped[list[Round]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="Round.number"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == Outcome.OPEN
+
+    @property
+    def last_round(self) -> Round:
+        return self.rounds[-1]
+
+    def title(self, locale: str) -> str:
+        """The title of the latest round in `locale` when a version exists."""
+        return self.last_round.version(locale)[0]
+
+
+class Round(Base):
+    """One round: the text put to consent, its poll, and what it showed at its close."""
+
+    __tablename__ = "consensus_rounds"
+    __table_args__ = (UniqueConstraint("proposal_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("consensus_proposals.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    poll_id: Mapped[int | None] = mapped_column(
+        ForeignKey("polls.id", ondelete="SET NULL"), unique=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    # Versions in other languages: {"es": {"title": ..., "text": ...}}
+    versions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Frozen at the close: counts, audience, quorum met, and the objections (no member ids).
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+    def version(self, locale: str) -> tuple[str, str]:
+        """Title and text in `locale` when a version exists, else as written."""
+        found = (self.versions or {}).get(locale)
+        if found:
+            return str(found["title"]), str(found["text"])
+        return self.title, self.text
+
+
+# --- queries -----------------------------------------------------------------------------------
+
+
+async def get_proposal(session: AsyncSession, proposal_id: int) -> Proposal | None:
+    """A proposal with its rounds."""
+    return await session.get(Proposal, proposal_id)
+
+
+async def get_round(session: AsyncSession, round_id: int) -> Round | None:
+    """A round by id."""
+    return await session.get(Round, round_id)
+
+
+async def decisions_of(
+    session: AsyncSession, group_id: int | None, limit: int = 20
+) -> list[Proposal]:
+    """A group's (or the network's) decided proposals, newest first."""
+    where = Proposal.group_id.is_(None) if group_id is None else Proposal.group_id == group_id
+    rows = await session.scalars(
+        select(Proposal)
+        .where(where, Proposal.status != Outcome.OPEN)
+        .order_by(Proposal.decided_at.desc(), Proposal.id.desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
+def participant_ids(proposal: Proposal) -> Select[Any]:
+    """SELECT of the members who answered any of the proposal's rounds."""
+    polls = [r.poll_id for r in proposal.rounds if r.poll_id is not None]
+    return select(Participation.member_id).where(Participation.poll_id.in_(polls)).distinct()
+
+
+async def consensus_records(session: AsyncSession, member: Any) -> dict[str, Any]:
+    """The proposals a member wrote (for /mydata); their answers are the polls' records."""
+    rows = await session.scalars(
+        select(Proposal).where(Proposal.created_by_member_id == member.id).order_by(Proposal.id)
+    )
+    proposals = [
+        {"proposal": p.id, "title": p.last_round.title, "outcome": p.status}
+        for p in rows
+        if p.rounds
+    ]
+    return {"proposals": proposals}

@@ -1,0 +1,79 @@
+"""consensus: proposals and their rounds; consent polls that ask a disagreement for its reason
+
+Revision ID: 0011_consensus
+Revises: 0005
+Create Date: 2026-11-30 12:50:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import models.base
+
+revision: str = "0011_consensus"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("polls") as batch:
+        batch.add_column(
+            sa.Column(
+                "reason_on_disagree", sa.Boolean(), server_default=sa.false(), nullable=False
+            )
+        )
+    op.create_table(
+        "consensus_proposals",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("group_id", sa.Integer(), nullable=True),
+        sa.Column("created_by_member_id", sa.Integer(), nullable=True),
+        sa.Column("locale", sa.String(length=8), nullable=False),
+        sa.Column("quorum", sa.Integer(), nullable=False),
+        sa.Column("anonymous", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.String(length=24), nullable=False),
+        sa.Column("created_at", models.base.UTCDateTime(), nullable=False),
+        sa.Column("decided_at", models.base.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["created_by_member_id"], ["members.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["group_id"], ["working_groups.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "ix_consensus_proposals_created_by_member_id",
+        "consensus_proposals",
+        ["created_by_member_id"],
+    )
+    op.create_index("ix_consensus_proposals_group_id", "consensus_proposals", ["group_id"])
+    op.create_index("ix_consensus_proposals_status", "consensus_proposals", ["status"])
+    op.create_table(
+        "consensus_rounds",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("proposal_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("poll_id", sa.Integer(), nullable=True),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("versions", sa.JSON(), nullable=False),
+        sa.Column("closes_at", models.base.UTCDateTime(), nullable=False),
+        sa.Column("closed_at", models.base.UTCDateTime(), nullable=True),
+        sa.Column("result", sa.JSON(), nullable=True),
+        sa.ForeignKeyConstraint(["poll_id"], ["polls.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["proposal_id"], ["consensus_proposals.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("poll_id"),
+        sa.UniqueConstraint("proposal_id", "number"),
+    )
+    op.create_index("ix_consensus_rounds_proposal_id", "consensus_rounds", ["proposal_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_consensus_rounds_proposal_id", table_name="consensus_rounds")
+    op.drop_table("consensus_rounds")
+    op.drop_index("ix_consensus_proposals_status", table_name="consensus_proposals")
+    op.drop_index("ix_consensus_proposals_group_id", table_name="consensus_proposals")
+    op.drop_index("ix_consensus_proposals_created_by_member_id", table_name="consensus_proposals")
+    op.drop_table("consensus_proposals")
+    with op.batch_alter_table("polls") as batch:
+        batch.drop_column("reason_on_disagree")
