@@ -1,7 +1,14 @@
 """ORM models and the small named queries beside them; importing this registers every table."""
 
 from models.base import Base, UTCDateTime, utcnow
-from models.consensus import Outcome, Proposal, Round
+from models.consensus import (
+    Outcome,
+    Priorities,
+    PriorityBallot,
+    PriorityParticipation,
+    Proposal,
+    Round,
+)
 from models.delivery import Broadcast, Delivery
 from models.fsm import FsmRecord
 from models.group import (
@@ -63,6 +70,9 @@ __all__ = [
     "PollGroup",
     "PollOption",
     "PollTranslation",
+    "Priorities",
+    "PriorityBallot",
+    "PriorityParticipation",
     "Proposal",
     "Role",
     "Round",

@@ -10,7 +10,9 @@ from sqlalchemy import (
     JSON,
     Boolean,
     ForeignKey,
+    Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import Select
 
 from models.base import Base, UTCDateTime, utcnow
-from models.poll import Participation
+from models.poll import Participation, new_token
 
 DEFAULT_QUORUM = 50  # per cent of the audience that must take part
 
@@ -151,3 +153,113 @@ async def consensus_records(session: AsyncSession, member: Any) -> dict[str, Any
         if p.rounds
     ]
     return {"proposals": proposals}
+
+
+# --- priorities ----------------------------------------------------------------------------------
+
+
+class PriorityMode(enum.StrEnum):
+    """How members say what matters: their top 3 in order, or 5 points spread by taps."""
+
+    RANK = "rank"
+    POINTS = "points"
+
+
+PICKS = {PriorityMode.RANK: 3, PriorityMode.POINTS: 5}
+WEIGHTS = {PriorityMode.RANK: (3, 2, 1), PriorityMode.POINTS: (1, 1, 1, 1, 1)}
+
+
+class Priorities(Base):
+    """A priorities consultation: up to 12 possible collective actions to rank."""
+
+    __tablename__ = "priority_consultations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("working_groups.id", ondelete="CASCADE"), index=True
+    )
+    created_by_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), index=True
+    )
+    locale: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(200))
+    options: Mapped[list[str]] = mapped_column(JSON, default=list)
+    mode: Mapped[str] = mapped_column(String(16), default=PriorityMode.RANK)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Frozen (already protected) at the close, when the ballots lose region and gender.
+    results: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    @property
+    def picks(self) -> int:
+        return PICKS[PriorityMode(self.mode)]
+
+    @property
+    def weights(self) -> tuple[int, ...]:
+        return WEIGHTS[PriorityMode(self.mode)]
+
+
+class PriorityParticipation(Base):
+    """Only THAT a member answered: no time, no order, nothing tying them to a ballot."""
+
+    __tablename__ = "priority_participations"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("priority_consultations.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class PriorityBallot(Base):
+    """A secret ranking: the options picked in order (points: sorted), region and gender."""
+
+    __tablename__ = "priority_ballots"
+    __table_args__ = (
+        Index(
+            "ix_priority_ballots_tally",
+            "consultation_id",
+            "region",
+            "gender",
+            "p1",
+            "p2",
+            "p3",
+            "p4",
+            "p5",
+        ),
+        # One per later pick, so that each position's GROUP BY walks an index in order.
+        *(
+            Index(f"ix_priority_ballots_{name}", "consultation_id", "region", "gender", name)
+            for name in ("p2", "p3", "p4", "p5")
+        ),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_token)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("priority_consultations.id", ondelete="CASCADE")
+    )
+    p1: Mapped[int | None] = mapped_column(SmallInteger)
+    p2: Mapped[int | None] = mapped_column(SmallInteger)
+    p3: Mapped[int | None] = mapped_column(SmallInteger)
+    p4: Mapped[int | None] = mapped_column(SmallInteger)
+    p5: Mapped[int | None] = mapped_column(SmallInteger)
+    region: Mapped[str | None] = mapped_column(String(3))
+    gender: Mapped[str | None] = mapped_column(String(16))
+
+
+async def get_priorities(session: AsyncSession, consultation_id: int) -> Priorities | None:
+    """A priorities consultation by id."""
+    return await session.get(Priorities, consultation_id)
+
+
+async def has_ranked(session: AsyncSession, consultation_id: int, member_id: int) -> bool:
+    """Whether the member already answered."""
+    return await session.get(PriorityParticipation, (consultation_id, member_id)) is not None

@@ -4,12 +4,14 @@ round without quorum not adopted; and every forbidden action refused, changing n
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from models.consensus import Outcome, Proposal
+from models.consensus import Outcome, Priorities, PriorityBallot, Proposal
 from models.poll import Poll
 from tests.botclient import BotClient
 from tests.conftest import add_member
@@ -291,3 +293,90 @@ async def test_quorum_not_met_is_not_adopted(
     await eventually(lambda: has_text(fake, 610_203, "📜"))
     assert any("❌ Not adopted" in t for t in texts(fake, 610_203))
     assert not has_text(fake, 610_201, "📜"), "Lucía did not take part"
+
+
+ACTIONS = ["Housing campaign", "Litigation training", "Shadow report", "Regional meeting"]
+RANKINGS = {  # Borda 3-2-1: Housing 10, Litigation 11, Shadow report 8, Regional meeting 1
+    610_201: (0, 1, 2),
+    610_202: (0, 2, 1),
+    610_203: (1, 0, 3),
+    610_204: (2, 1, 0),
+    610_205: (1, 2, 0),
+}
+
+
+async def test_priorities_ranking_with_a_known_borda_result(
+    bot: RunningBot, fake: FakeTelegram, client: Any, clock: Any
+) -> None:
+    clock.set(NOW)
+    await network(bot, fake)
+    ana = client(ANA, "Ana")
+    users = {p[0]: client(p[0], p[1], language_code=p[2]) for p in PEOPLE}
+    await ana.send("/priorities")
+    await ana.click("Women and ESCR")
+    await ana.send("What should we do in 2027?")
+    await ana.send("\n".join(ACTIONS))
+    await ana.click("🥇 Top 3 in order")
+    reply = await ana.click("In 3 days")
+    assert any("1. Housing campaign" in m.get("text", "") for m in reply), "the preview"
+    await ana.click("✅ Send")
+    consultation = await bot.db(lambda s: s.scalar(select(Priorities)))
+    await eventually(lambda: all(has_text(fake, p[0], "🎯") for p in PEOPLE))
+
+    # forged picks: an option twice, an option that does not exist, an outsider
+    joy = users[610_203]
+    await joy.press_data(f"yp:{consultation.id}:1.1")
+    assert "only once" in str(joy.callback_answer())
+    await joy.press_data(f"ys:{consultation.id}:1.1.0")
+    assert "only once" in str(joy.callback_answer())
+    await joy.press_data(f"yp:{consultation.id}:9")
+    assert "not one of the options" in str(joy.callback_answer())
+    outsider = client(OUTSIDER, "Outsider")
+    await outsider.send("/help")
+    await outsider.press_data(f"ys:{consultation.id}:0.1.2")
+    assert "not meant for you" in str(outsider.callback_answer())
+    assert await ballot_count(bot) == 0
+
+    # each member taps their top 3 in order, then sends it
+    for telegram_id, picks in RANKINGS.items():
+        user = users[telegram_id]
+        for pick in picks:
+            await user.click(f"{pick + 1}. {ACTIONS[pick]}")
+        assert len(user.buttons()) == 2, user.buttons()
+        await user.click_nth(0)  # Submit
+    assert await ballot_count(bot) == 5
+    assert (
+        "Your choice: 1st: Litigation training · 2nd: Housing campaign"
+        in users[610_203].texts()[-1]
+    )
+    await joy.press_data(f"ys:{consultation.id}:0.1.2")
+    assert "already answered" in str(joy.callback_answer())
+    assert await ballot_count(bot) == 5
+
+    # the close: the ranking with its method, to everyone who answered and to Ana
+    clock.set(consultation.closes_at + timedelta(seconds=1))
+    wake(bot)
+    await eventually(lambda: len([m for m in fake.messages(ANA) if "document" in m]) == 2)
+    report = next(t for t in texts(fake, ANA) if "Priorities: results" in t)
+    assert (
+        "1. Litigation training: 11 points\n2. Housing campaign: 10 points\n"
+        "3. Shadow report: 8 points\n4. Regional meeting: 1 points"
+    ) in report
+    assert "Borda count" in report and "Answers: 5" in report
+    assert "fewer than 5" in report, "small groups are hidden in the breakdowns"
+    documents = [m["document"] for m in fake.messages(ANA) if "document" in m]
+    table = next(d for d in documents if d["file_name"].endswith(".csv"))
+    sheet = list(csv.reader(io.StringIO(fake.files[table["file_id"]].data.decode("utf-8-sig"))))
+    assert sheet[1] == ["Total", "", "", "5", "10", "11", "8", "1"]
+    await eventually(lambda: has_text(fake, 610_201, "1. Litigation training"))
+    assert not has_text(fake, OUTSIDER, "Litigation")
+    await users[610_203].press_data(f"ys:{consultation.id}:0.1.2")
+    assert "closed" in str(users[610_203].callback_answer())
+    sealed = await bot.db(
+        lambda s: s.execute(select(PriorityBallot.region, PriorityBallot.gender))
+    )
+    assert set(sealed.all()) == {(None, None)}, "the close drops region and gender"
+
+
+async def ballot_count(bot: RunningBot) -> int:
+    return int(await bot.db(lambda s: s.scalar(select(func.count()).select_from(PriorityBallot))))

@@ -4,17 +4,35 @@ Broadcast kinds: `consensus_round` (the proposal, and from round 2 what changed,
 audience, just before the round's consent poll), `consensus_review` (the coordinator's screen
 at a round's close), `consensus_record` (the decision record to every participant).
 Job kind: `consensus_close`, keyed `consensus:<round id>:close`.
+Priorities: broadcast kinds `priorities` (the options to rank) and `priorities_results`, job
+kind `priorities_close`.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.consensus.priorities import close_priorities, count_priorities
+from bot.consensus.priority_views import (
+    chart,
+    csv_bytes,
+    member_keyboard,
+    member_text,
+    report_text,
+    results_text,
+)
 from bot.consensus.service import close_round
 from bot.consensus.views import record_texts, review_keyboard, review_text, round_text
 from bot.delivery.queue import Outgoing, RenderContext
 from bot.delivery.scheduler import JobContext
-from models.consensus import Proposal, get_proposal, get_round
+from models.consensus import (
+    Priorities,
+    Proposal,
+    get_priorities,
+    get_proposal,
+    get_round,
+    has_ranked,
+)
 from models.group import get_group
 
 
@@ -68,3 +86,51 @@ async def render_record(ctx: RenderContext) -> list[Outgoing] | None:
     name = await group_name(ctx.session, proposal, ctx.locale, ctx.app.settings.default_locale)
     texts = record_texts(proposal, name, ctx.locale, ctx.member.tz, ctx._)
     return [Outgoing(text=text) for text in texts]
+
+
+# --- priorities ---------------------------------------------------------------------------------
+
+
+async def audience_name(ctx: RenderContext, consultation: Priorities) -> str:
+    """The consultation's group in the reader's language (or the whole network)."""
+    if consultation.group_id is None:
+        return ctx._("Whole network")
+    group = await get_group(ctx.session, consultation.group_id)
+    default = ctx.app.settings.default_locale
+    return group.text(ctx.locale, default)[0] if group else ""
+
+
+async def render_priorities(ctx: RenderContext) -> list[Outgoing] | None:
+    """The options to rank by taps; skipped once closed or answered."""
+    consultation = await get_priorities(ctx.session, int(ctx.broadcast.payload["consultation_id"]))
+    member = ctx.member
+    if consultation is None or member is None or not consultation.is_open:
+        return None
+    if await has_ranked(ctx.session, consultation.id, member.id):
+        return None
+    name = await audience_name(ctx, consultation)
+    text = member_text(consultation, name, [], ctx.locale, member.tz, ctx._)
+    return [Outgoing(text=text, reply_markup=member_keyboard(consultation, [], ctx._))]
+
+
+async def render_priorities_results(ctx: RenderContext) -> list[Outgoing] | None:
+    """The ranking for participants; for the coordinator with breakdowns, chart and CSV."""
+    consultation = await get_priorities(ctx.session, int(ctx.broadcast.payload["consultation_id"]))
+    if consultation is None:
+        return None
+    result = await count_priorities(ctx.session, consultation)
+    if not ctx.broadcast.payload.get("report"):
+        return [Outgoing(text=results_text(consultation, result, ctx.locale, ctx._))]
+    name = f"priorities-{consultation.id}"
+    return [
+        Outgoing(text=report_text(consultation, result, ctx.locale, ctx._)),
+        Outgoing(document=(f"{name}.png", chart(consultation, result.total, ctx.locale, ctx._))),
+        Outgoing(document=(f"{name}.csv", csv_bytes(consultation, result, ctx.locale, ctx._))),
+    ]
+
+
+async def run_priorities_close(ctx: JobContext) -> None:
+    """Close a priorities consultation at its time, once."""
+    consultation = await get_priorities(ctx.session, int(ctx.job.payload["consultation_id"]))
+    if consultation is not None:
+        await close_priorities(ctx.session, ctx.app, consultation, ctx.app.clock.now())

@@ -82,12 +82,14 @@ def refusal(refused: Refusal, _: Gettext) -> str:
 # --- the conversation ---------------------------------------------------------------------------
 
 
-def groups_keyboard(groups: Sequence[tuple[int, str]], network: bool, _: Gettext) -> Any:
+def groups_keyboard(
+    groups: Sequence[tuple[int, str]], network: bool, _: Gettext, action: str = "group"
+) -> Any:
     kb = InlineKeyboardBuilder()
     for group_id, name in groups:
-        kb.button(text=name, callback_data=ProposeCb(action="group", value=str(group_id)))
+        kb.button(text=name, callback_data=ProposeCb(action=action, value=str(group_id)))
     if network:
-        kb.button(text=_("Whole network"), callback_data=ProposeCb(action="group", value="0"))
+        kb.button(text=_("Whole network"), callback_data=ProposeCb(action=action, value="0"))
     kb.button(text=_("✖ Cancel"), callback_data=ProposeCb(action="cancel"))
     kb.adjust(1)
     return kb.as_markup()
@@ -128,11 +130,11 @@ def quorum_keyboard(_: Gettext) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def closing_keyboard(_: Gettext) -> InlineKeyboardMarkup:
+def closing_keyboard(_: Gettext, action: str = "close") -> InlineKeyboardMarkup:
     names = {"1d": _("In 1 day"), "3d": _("In 3 days"), "1w": _("In 1 week")}
     kb = InlineKeyboardBuilder()
     for code in QUICK_CHOICES:
-        kb.button(text=names[code], callback_data=ProposeCb(action="close", value=code))
+        kb.button(text=names[code], callback_data=ProposeCb(action=action, value=code))
     kb.button(text=_("✖ Cancel"), callback_data=ProposeCb(action="cancel"))
     kb.adjust(3, 1)
     return kb.as_markup()

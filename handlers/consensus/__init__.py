@@ -1,19 +1,24 @@
 """Decisions by consensus: proposals, their rounds (consent polls of the polls area), the
-coordinator's choice after each round, and /decisions."""
+coordinator's choice after each round, /decisions, and priorities consultations."""
 
 from __future__ import annotations
 
 from bot.consensus import jobs
 from bot.core.app import Registry
-from handlers.consensus import decide, decisions, propose
+from handlers.consensus import decide, decisions, priorities, propose, rank
 from models.consensus import consensus_records
 
 
 def setup(registry: Registry) -> None:
     """Add the consensus routers, broadcast kinds, the round's closing job and /mydata part."""
-    registry.include_routers(propose.router, decide.router, decisions.router)
+    registry.include_routers(
+        priorities.router, propose.router, decide.router, decisions.router, rank.router
+    )
     registry.add_renderer("consensus_round", jobs.render_round)
     registry.add_renderer("consensus_review", jobs.render_review)
     registry.add_renderer("consensus_record", jobs.render_record)
     registry.add_job("consensus_close", jobs.run_round_close)
+    registry.add_renderer("priorities", jobs.render_priorities)
+    registry.add_renderer("priorities_results", jobs.render_priorities_results)
+    registry.add_job("priorities_close", jobs.run_priorities_close)
     registry.add_data_section(consensus_records)

@@ -66,9 +66,85 @@ def upgrade() -> None:
         sa.UniqueConstraint("proposal_id", "number"),
     )
     op.create_index("ix_consensus_rounds_proposal_id", "consensus_rounds", ["proposal_id"])
+    op.create_table(
+        "priority_consultations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("group_id", sa.Integer(), nullable=True),
+        sa.Column("created_by_member_id", sa.Integer(), nullable=True),
+        sa.Column("locale", sa.String(length=8), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("options", sa.JSON(), nullable=False),
+        sa.Column("mode", sa.String(length=16), nullable=False),
+        sa.Column("closes_at", models.base.UTCDateTime(), nullable=False),
+        sa.Column("closed_at", models.base.UTCDateTime(), nullable=True),
+        sa.Column("created_at", models.base.UTCDateTime(), nullable=False),
+        sa.Column("results", sa.JSON(), nullable=True),
+        sa.ForeignKeyConstraint(["created_by_member_id"], ["members.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["group_id"], ["working_groups.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "ix_priority_consultations_created_by_member_id",
+        "priority_consultations",
+        ["created_by_member_id"],
+    )
+    op.create_index("ix_priority_consultations_group_id", "priority_consultations", ["group_id"])
+    op.create_table(
+        "priority_participations",
+        sa.Column("consultation_id", sa.Integer(), nullable=False),
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["consultation_id"], ["priority_consultations.id"], ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(["member_id"], ["members.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("consultation_id", "member_id"),
+        sqlite_with_rowid=False,
+    )
+    op.create_index(
+        "ix_priority_participations_member_id", "priority_participations", ["member_id"]
+    )
+    op.create_table(
+        "priority_ballots",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("consultation_id", sa.Integer(), nullable=False),
+        sa.Column("p1", sa.SmallInteger(), nullable=True),
+        sa.Column("p2", sa.SmallInteger(), nullable=True),
+        sa.Column("p3", sa.SmallInteger(), nullable=True),
+        sa.Column("p4", sa.SmallInteger(), nullable=True),
+        sa.Column("p5", sa.SmallInteger(), nullable=True),
+        sa.Column("region", sa.String(length=3), nullable=True),
+        sa.Column("gender", sa.String(length=16), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["consultation_id"], ["priority_consultations.id"], ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sqlite_with_rowid=False,
+    )
+    op.create_index(
+        "ix_priority_ballots_tally",
+        "priority_ballots",
+        ["consultation_id", "region", "gender", "p1", "p2", "p3", "p4", "p5"],
+    )
+    for name in ("p2", "p3", "p4", "p5"):
+        op.create_index(
+            f"ix_priority_ballots_{name}",
+            "priority_ballots",
+            ["consultation_id", "region", "gender", name],
+        )
 
 
 def downgrade() -> None:
+    for name in ("p2", "p3", "p4", "p5"):
+        op.drop_index(f"ix_priority_ballots_{name}", table_name="priority_ballots")
+    op.drop_index("ix_priority_ballots_tally", table_name="priority_ballots")
+    op.drop_table("priority_ballots")
+    op.drop_index("ix_priority_participations_member_id", table_name="priority_participations")
+    op.drop_table("priority_participations")
+    op.drop_index("ix_priority_consultations_group_id", table_name="priority_consultations")
+    op.drop_index(
+        "ix_priority_consultations_created_by_member_id", table_name="priority_consultations"
+    )
+    op.drop_table("priority_consultations")
     op.drop_index("ix_consensus_rounds_proposal_id", table_name="consensus_rounds")
     op.drop_table("consensus_rounds")
     op.drop_index("ix_consensus_proposals_status", table_name="consensus_proposals")
