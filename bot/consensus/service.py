@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import SUPPORTED_LOCALES
@@ -20,7 +21,15 @@ from bot.polls.service import Draft as PollDraft
 from models.consensus import DEFAULT_QUORUM, Outcome, Proposal, Round, participant_ids
 from models.group import MembershipStatus, WorkingGroup, get_membership
 from models.member import Member
-from models.poll import BLOCK, DISAGREE, PollKind, audience_count, audience_ids, get_poll
+from models.poll import (
+    BLOCK,
+    DISAGREE,
+    Participation,
+    PollKind,
+    audience_count,
+    audience_ids,
+    get_poll,
+)
 
 if TYPE_CHECKING:
     from bot.core.app import App
@@ -356,3 +365,21 @@ def amendment(proposal: Proposal) -> Draft:
         quorum=proposal.quorum,
         anonymous=proposal.anonymous,
     )
+
+
+async def forget_objector(session: AsyncSession, app: App, member: Member) -> None:
+    """/forget: a named vote's objections keep their text but lose the member's name."""
+    polls = select(Participation.poll_id).where(Participation.member_id == member.id)
+    rounds = await session.scalars(select(Round).where(Round.poll_id.in_(polls)))
+    for round_ in rounds:
+        result = dict(round_.result or {})
+        objections_ = [dict(o) for o in result.get("objections", [])]
+        changed = False
+        for objection in objections_:
+            if objection.get("author") and objection["author"] == member.display_name:
+                objection["author"] = None
+                changed = True
+        if changed:
+            result["objections"] = objections_
+            round_.result = result
+    await session.flush()

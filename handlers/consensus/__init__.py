@@ -4,6 +4,7 @@ coordinator's choice after each round, /decisions, and priorities consultations.
 from __future__ import annotations
 
 from bot.consensus import jobs
+from bot.consensus.service import forget_objector
 from bot.core.app import Registry
 from handlers.consensus import decide, decisions, priorities, propose, rank
 from models.consensus import consensus_records
@@ -22,3 +23,4 @@ def setup(registry: Registry) -> None:
     registry.add_renderer("priorities_results", jobs.render_priorities_results)
     registry.add_job("priorities_close", jobs.run_priorities_close)
     registry.add_data_section(consensus_records)
+    registry.add_forget_step(forget_objector)
