@@ -7,6 +7,9 @@ from models.consensus import (
     PriorityBallot,
     PriorityParticipation,
     Proposal,
+    Questionnaire,
+    QuestionnaireAnswer,
+    QuestionnaireProgress,
     Round,
 )
 from models.delivery import Broadcast, Delivery
@@ -74,6 +77,9 @@ __all__ = [
     "PriorityBallot",
     "PriorityParticipation",
     "Proposal",
+    "Questionnaire",
+    "QuestionnaireAnswer",
+    "QuestionnaireProgress",
     "Role",
     "Round",
     "Rsvp",

@@ -263,3 +263,93 @@ async def get_priorities(session: AsyncSession, consultation_id: int) -> Priorit
 async def has_ranked(session: AsyncSession, consultation_id: int, member_id: int) -> bool:
     """Whether the member already answered."""
     return await session.get(PriorityParticipation, (consultation_id, member_id)) is not None
+
+
+# --- questionnaires (the annual evaluation) ------------------------------------------------
+
+
+class QuestionKind(enum.StrEnum):
+    """What kind of answer a question of a questionnaire takes."""
+
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+    SCALE = "scale"
+    TEXT = "text"
+
+
+class Questionnaire(Base):
+    """Several questions in one consultation, answered one at a time; secret or named."""
+
+    __tablename__ = "questionnaires"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("working_groups.id", ondelete="CASCADE"), index=True
+    )
+    created_by_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), index=True
+    )
+    locale: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(200))
+    # [{"kind": "scale", "text": "...", "options": [...]}]
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class QuestionnaireProgress(Base):
+    """Where a member is in a questionnaire and their answers so far (kept across restarts);
+    once sent only the fact that they answered stays."""
+
+    __tablename__ = "questionnaire_progress"
+
+    questionnaire_id: Mapped[int] = mapped_column(
+        ForeignKey("questionnaires.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sent: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class QuestionnaireAnswer(Base):
+    """One answer to one question. Secret: no member, a random key, no rowid — nothing ties
+    a respondent's answers together. Named: the member."""
+
+    __tablename__ = "questionnaire_answers"
+    __table_args__ = (
+        Index(
+            "ix_questionnaire_answers_tally",
+            "questionnaire_id",
+            "question",
+            "choices",
+            "region",
+            "gender",
+        ),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_token)
+    questionnaire_id: Mapped[int] = mapped_column(
+        ForeignKey("questionnaires.id", ondelete="CASCADE")
+    )
+    question: Mapped[int] = mapped_column(SmallInteger)
+    choices: Mapped[int | None] = mapped_column(Integer)  # bit i: option i (scale: point i+1)
+    text: Mapped[str | None] = mapped_column(Text)
+    region: Mapped[str | None] = mapped_column(String(3))
+    gender: Mapped[str | None] = mapped_column(String(16))
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
+
+
+async def get_questionnaire(session: AsyncSession, questionnaire_id: int) -> Questionnaire | None:
+    return await session.get(Questionnaire, questionnaire_id)

@@ -11,7 +11,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from models.consensus import Outcome, Priorities, PriorityBallot, Proposal
+from models.consensus import (
+    Outcome,
+    Priorities,
+    PriorityBallot,
+    Proposal,
+    Questionnaire,
+    QuestionnaireAnswer,
+)
 from models.poll import Poll
 from tests.botclient import BotClient
 from tests.conftest import add_member
@@ -380,3 +387,90 @@ async def test_priorities_ranking_with_a_known_borda_result(
 
 async def ballot_count(bot: RunningBot) -> int:
     return int(await bot.db(lambda s: s.scalar(select(func.count()).select_from(PriorityBallot))))
+
+
+async def test_annual_evaluation_in_two_sittings_across_a_restart(
+    bot: RunningBot, fake: FakeTelegram, client: Any, clock: Any
+) -> None:
+    clock.set(NOW)
+    await network(bot, fake)
+    ana = client(ANA, "Ana")
+    joy, lucia = client(610_203, "Joy"), client(610_201, "Lucía", language_code="es")
+    await ana.send("/evaluation")
+    await ana.click("Women and ESCR")
+    reply = await ana.click("In 1 week")
+    assert "5. Will you take part in the group next year? (Yes, Not sure, No)" in reply[-1]["text"]
+    await ana.click("✏️ 2")
+    reply = await ana.send("What worked well this year?")
+    assert "2. What worked well this year?" in reply[-1]["text"], "the edit shows in the preview"
+    await ana.click("✅ Send")
+    questionnaire = await bot.db(lambda s: s.scalar(select(Questionnaire)))
+    assert questionnaire.anonymous and len(questionnaire.questions) == 5
+    await eventually(lambda: has_text(fake, 610_203, "📝") and has_text(fake, 610_201, "📝"))
+
+    # first sitting: two answers, then "continue later"
+    reply = await joy.click("▶ Start or continue")
+    assert "question 1 of 5" in reply[-1]["text"]
+    reply = await joy.click("4")
+    assert (
+        "question 2 of 5" in reply[-1]["text"]
+        and "What worked well this year?" in reply[-1]["text"]
+    )
+    qid = questionnaire.id
+    await joy.press_data(f"qq:{qid}:1:pick:1")
+    assert "not an answer this question takes" in str(joy.callback_answer())
+    await joy.press_data(f"qq:{qid}:0:pick:1")
+    assert "not the one you are at" in str(joy.callback_answer())
+    reply = await joy.send("The housing campaign")
+    assert "question 3 of 5" in reply[-1]["text"]
+    reply = await joy.click("⏸ Continue later")
+    assert "kept" in reply[-1]["text"]
+
+    # the bot restarts; the second sitting starts where Joy stopped
+    await bot.restart()
+    reply = await joy.click("▶ Start or continue")
+    assert "question 3 of 5" in reply[-1]["text"]
+    reply = await joy.send("Shorter meetings")
+    assert "question 4 of 5" in reply[-1]["text"]
+    await joy.click("☐ Advocacy")
+    await joy.click("☐ Research")
+    reply = await joy.click("Next ▶")
+    assert "question 5 of 5" in reply[-1]["text"]
+    reply = await joy.click("◀ Back")
+    assert "Your answer: Advocacy, Research" in reply[-1]["text"] and "☑ Advocacy" in joy.buttons()
+    await joy.click("Next ▶")
+    reply = await joy.click("Yes")
+    summary = reply[-1]["text"]
+    assert "→ 4" in summary and "→ Shorter meetings" in summary and "→ Yes" in summary
+    await joy.click("📨 Send my answers")
+    await joy.press_data(f"qq:{qid}:5:send:0")
+    assert "already sent" in str(joy.callback_answer())
+
+    # Lucía answers in one sitting (buttons in Spanish)
+    await lucia.click("▶ Empezar o continuar")
+    await lucia.click("2")
+    await lucia.send("La formación")
+    await lucia.send("Más reuniones regionales")
+    await lucia.click("☐ Advocacy")
+    await lucia.click_nth(-3)  # Next
+    await lucia.click("Not sure")
+    await lucia.click_nth(0)  # Send
+    answers = await bot.db(lambda s: s.execute(select(QuestionnaireAnswer.__table__)))
+    rows = [dict(r) for r in answers.mappings().all()]
+    assert len(rows) == 10 and all(r["member_id"] is None for r in rows)
+
+    # the close: per question results, the text answers (anonymous), a CSV per question
+    clock.set(questionnaire.closes_at + timedelta(seconds=1))
+    wake(bot)
+    await eventually(lambda: any("document" in m for m in fake.messages(ANA)))
+    report = "\n".join(t for t in texts(fake, ANA) if "Results" in t or "•" in t)
+    assert "Respondents: 2" in report
+    assert "• The housing campaign" in report and "• Más reuniones regionales" in report
+    assert "Advocacy: 2 · Litigation: 0 · Research: 1 · Training: 0" in report
+    assert "Yes: 1 · Not sure: 1 · No: 0" in report
+    document = next(m["document"] for m in fake.messages(ANA) if "document" in m)
+    sheet = list(csv.reader(io.StringIO(fake.files[document["file_id"]].data.decode("utf-8-sig"))))
+    assert sheet[0] == ["Question", "Answer", "Answers"]
+    assert ["What worked well this year?", "The housing campaign", ""] in sheet
+    await eventually(lambda: has_text(fake, 610_203, "Respondents: 2"))
+    assert not has_text(fake, 610_203, "The housing campaign"), "members get counts only"

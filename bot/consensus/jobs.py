@@ -5,11 +5,15 @@ audience, just before the round's consent poll), `consensus_review` (the coordin
 at a round's close), `consensus_record` (the decision record to every participant).
 Job kind: `consensus_close`, keyed `consensus:<round id>:close`.
 Priorities: broadcast kinds `priorities` (the options to rank) and `priorities_results`, job
-kind `priorities_close`.
+kind `priorities_close`. Questionnaires: `questionnaire` (the invitation),
+`questionnaire_results`, job kind `questionnaire_close`.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.consensus.priorities import close_priorities, count_priorities
@@ -21,6 +25,19 @@ from bot.consensus.priority_views import (
     report_text,
     results_text,
 )
+from bot.consensus.questionnaire import (
+    close_questionnaire,
+    count_questions,
+    respondents,
+    text_answers,
+)
+from bot.consensus.questionnaire_views import (
+    intro_keyboard,
+    intro_text,
+    results_lines,
+    split,
+    table,
+)
 from bot.consensus.service import close_round
 from bot.consensus.views import record_texts, review_keyboard, review_text, round_text
 from bot.delivery.queue import Outgoing, RenderContext
@@ -28,12 +45,16 @@ from bot.delivery.scheduler import JobContext
 from models.consensus import (
     Priorities,
     Proposal,
+    Questionnaire,
+    QuestionnaireAnswer,
     get_priorities,
     get_proposal,
+    get_questionnaire,
     get_round,
     has_ranked,
 )
 from models.group import get_group
+from models.member import Member
 
 
 async def group_name(
@@ -134,3 +155,79 @@ async def run_priorities_close(ctx: JobContext) -> None:
     consultation = await get_priorities(ctx.session, int(ctx.job.payload["consultation_id"]))
     if consultation is not None:
         await close_priorities(ctx.session, ctx.app, consultation, ctx.app.clock.now())
+
+
+# --- questionnaires -----------------------------------------------------------------------------
+
+
+async def questionnaire_audience(ctx: RenderContext, questionnaire: Questionnaire) -> str:
+    if questionnaire.group_id is None:
+        return ctx._("Whole network")
+    group = await get_group(ctx.session, questionnaire.group_id)
+    return group.text(ctx.locale, ctx.app.settings.default_locale)[0] if group else ""
+
+
+async def render_questionnaire(ctx: RenderContext) -> list[Outgoing] | None:
+    """The invitation with its Start button; skipped once closed."""
+    questionnaire = await get_questionnaire(
+        ctx.session, int(ctx.broadcast.payload["questionnaire_id"])
+    )
+    if questionnaire is None or ctx.member is None or not questionnaire.is_open:
+        return None
+    name = await questionnaire_audience(ctx, questionnaire)
+    text = intro_text(questionnaire, name, ctx.locale, ctx.member.tz, ctx._)
+    return [Outgoing(text=text, reply_markup=intro_keyboard(questionnaire, ctx._))]
+
+
+async def named_rows(
+    session: AsyncSession, questionnaire: Questionnaire
+) -> list[tuple[str, dict[int, Any]]]:
+    """Named questionnaires: each respondent's answers, by name."""
+    rows = await session.execute(
+        select(
+            Member.id,
+            Member.display_name,
+            QuestionnaireAnswer.question,
+            QuestionnaireAnswer.choices,
+            QuestionnaireAnswer.text,
+        )
+        .join(Member, Member.id == QuestionnaireAnswer.member_id)
+        .where(QuestionnaireAnswer.questionnaire_id == questionnaire.id)
+        .order_by(Member.display_name, Member.id)
+    )
+    people: dict[int, tuple[str, dict[int, Any]]] = {}
+    for member_id, name, question, choices, text in rows.all():
+        entry = people.setdefault(member_id, (name, {}))
+        entry[1][int(question)] = text if text is not None else choices
+    return list(people.values())
+
+
+async def render_questionnaire_results(ctx: RenderContext) -> list[Outgoing] | None:
+    """Counts per question to respondents; to the coordinator breakdowns, texts and the CSV."""
+    questionnaire = await get_questionnaire(
+        ctx.session, int(ctx.broadcast.payload["questionnaire_id"])
+    )
+    if questionnaire is None:
+        return None
+    tallies = await count_questions(ctx.session, questionnaire)
+    report = bool(ctx.broadcast.payload.get("report"))
+    texts = {
+        i: await text_answers(ctx.session, questionnaire, i)
+        for i, result in enumerate(tallies)
+        if result is None
+    }
+    total = await respondents(ctx.session, questionnaire)
+    lines = results_lines(questionnaire, tallies, texts, total, ctx.locale, ctx._, report=report)
+    out = [Outgoing(text=text) for text in split(lines)]
+    if report:
+        people = [] if questionnaire.anonymous else await named_rows(ctx.session, questionnaire)
+        data = table(questionnaire, tallies, texts, people, ctx._)
+        out.append(Outgoing(document=(f"questionnaire-{questionnaire.id}.csv", data)))
+    return out
+
+
+async def run_questionnaire_close(ctx: JobContext) -> None:
+    """Close a questionnaire at its time, once."""
+    questionnaire = await get_questionnaire(ctx.session, int(ctx.job.payload["questionnaire_id"]))
+    if questionnaire is not None:
+        await close_questionnaire(ctx.session, ctx.app, questionnaire, ctx.app.clock.now())

@@ -131,9 +131,70 @@ def upgrade() -> None:
             "priority_ballots",
             ["consultation_id", "region", "gender", name],
         )
+    op.create_table(
+        "questionnaires",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("group_id", sa.Integer(), nullable=True),
+        sa.Column("created_by_member_id", sa.Integer(), nullable=True),
+        sa.Column("locale", sa.String(length=8), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("questions", sa.JSON(), nullable=False),
+        sa.Column("anonymous", sa.Boolean(), nullable=False),
+        sa.Column("closes_at", models.base.UTCDateTime(), nullable=False),
+        sa.Column("closed_at", models.base.UTCDateTime(), nullable=True),
+        sa.Column("created_at", models.base.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["created_by_member_id"], ["members.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["group_id"], ["working_groups.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "ix_questionnaires_created_by_member_id", "questionnaires", ["created_by_member_id"]
+    )
+    op.create_index("ix_questionnaires_group_id", "questionnaires", ["group_id"])
+    op.create_table(
+        "questionnaire_progress",
+        sa.Column("questionnaire_id", sa.Integer(), nullable=False),
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("answers", sa.JSON(), nullable=False),
+        sa.Column("sent", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(["member_id"], ["members.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["questionnaire_id"], ["questionnaires.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("questionnaire_id", "member_id"),
+    )
+    op.create_index("ix_questionnaire_progress_member_id", "questionnaire_progress", ["member_id"])
+    op.create_table(
+        "questionnaire_answers",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("questionnaire_id", sa.Integer(), nullable=False),
+        sa.Column("question", sa.SmallInteger(), nullable=False),
+        sa.Column("choices", sa.Integer(), nullable=True),
+        sa.Column("text", sa.Text(), nullable=True),
+        sa.Column("region", sa.String(length=3), nullable=True),
+        sa.Column("gender", sa.String(length=16), nullable=True),
+        sa.Column("member_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["member_id"], ["members.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["questionnaire_id"], ["questionnaires.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sqlite_with_rowid=False,
+    )
+    op.create_index("ix_questionnaire_answers_member_id", "questionnaire_answers", ["member_id"])
+    op.create_index(
+        "ix_questionnaire_answers_tally",
+        "questionnaire_answers",
+        ["questionnaire_id", "question", "choices", "region", "gender"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_questionnaire_answers_tally", table_name="questionnaire_answers")
+    op.drop_index("ix_questionnaire_answers_member_id", table_name="questionnaire_answers")
+    op.drop_table("questionnaire_answers")
+    op.drop_index("ix_questionnaire_progress_member_id", table_name="questionnaire_progress")
+    op.drop_table("questionnaire_progress")
+    op.drop_index("ix_questionnaires_group_id", table_name="questionnaires")
+    op.drop_index("ix_questionnaires_created_by_member_id", table_name="questionnaires")
+    op.drop_table("questionnaires")
     for name in ("p2", "p3", "p4", "p5"):
         op.drop_index(f"ix_priority_ballots_{name}", table_name="priority_ballots")
     op.drop_index("ix_priority_ballots_tally", table_name="priority_ballots")
