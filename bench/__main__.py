@@ -14,6 +14,7 @@ BENCHMARKS: dict[str, str] = {
     "polls": "bench.polls",  # consultations: tally of 100,000 ballots with breakdowns
     "handlers": "bench.handlers",  # the handler path beside a bare aiogram echo bot
     "priorities": "bench.priorities",  # tally of 100,000 priority rankings with breakdowns
+    "questionnaire": "bench.questionnaire",  # 10 questions × 10,000 respondents, breakdowns
 }
 
 

@@ -142,19 +142,6 @@ def participant_ids(proposal: Proposal) -> Select[Any]:
     return select(Participation.member_id).where(Participation.poll_id.in_(polls)).distinct()
 
 
-async def consensus_records(session: AsyncSession, member: Any) -> dict[str, Any]:
-    """The proposals a member wrote (for /mydata); their answers are the polls' records."""
-    rows = await session.scalars(
-        select(Proposal).where(Proposal.created_by_member_id == member.id).order_by(Proposal.id)
-    )
-    proposals = [
-        {"proposal": p.id, "title": p.last_round.title, "outcome": p.status}
-        for p in rows
-        if p.rounds
-    ]
-    return {"proposals": proposals}
-
-
 # --- priorities ----------------------------------------------------------------------------------
 
 
@@ -353,3 +340,50 @@ class QuestionnaireAnswer(Base):
 
 async def get_questionnaire(session: AsyncSession, questionnaire_id: int) -> Questionnaire | None:
     return await session.get(Questionnaire, questionnaire_id)
+
+
+async def consensus_records(session: AsyncSession, member: Any) -> dict[str, Any]:
+    """What decisions, priorities and questionnaires hold about a member, for /mydata (never
+    a secret ranking or a secret answer: nothing links those to anyone)."""
+    rows = await session.scalars(
+        select(Proposal).where(Proposal.created_by_member_id == member.id).order_by(Proposal.id)
+    )
+    proposals = [
+        {"proposal": p.id, "title": p.last_round.title, "outcome": p.status}
+        for p in rows
+        if p.rounds
+    ]
+    ranked = await session.scalars(
+        select(PriorityParticipation.consultation_id).where(
+            PriorityParticipation.member_id == member.id
+        )
+    )
+    progress = await session.scalars(
+        select(QuestionnaireProgress).where(QuestionnaireProgress.member_id == member.id)
+    )
+    named = await session.execute(
+        select(
+            QuestionnaireAnswer.questionnaire_id,
+            QuestionnaireAnswer.question,
+            QuestionnaireAnswer.choices,
+            QuestionnaireAnswer.text,
+        )
+        .where(QuestionnaireAnswer.member_id == member.id)
+        .order_by(QuestionnaireAnswer.questionnaire_id, QuestionnaireAnswer.question)
+    )
+    return {
+        "proposals": proposals,
+        "priorities_answered": sorted(ranked),
+        "questionnaires": [
+            {
+                "questionnaire": p.questionnaire_id,
+                "sent": p.sent,
+                "answers_not_yet_sent": p.answers,
+            }
+            for p in progress
+        ],
+        "questionnaire_named_answers": [
+            {"questionnaire": q, "question": n + 1, "choices": c, "text": t}
+            for q, n, c, t in named.all()
+        ],
+    }
