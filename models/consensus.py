@@ -284,6 +284,9 @@ class Questionnaire(Base):
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Secret questionnaires: each question's protected tally, frozen when the answers lose
+    # their region and gender at the close.
+    results: Mapped[list[Any] | None] = mapped_column(JSON)
 
     @property
     def is_open(self) -> bool:

@@ -474,3 +474,6 @@ async def test_annual_evaluation_in_two_sittings_across_a_restart(
     assert ["What worked well this year?", "The housing campaign", ""] in sheet
     await eventually(lambda: has_text(fake, 610_203, "Respondents: 2"))
     assert not has_text(fake, 610_203, "The housing campaign"), "members get counts only"
+    answers = await bot.db(lambda s: s.execute(select(QuestionnaireAnswer.__table__)))
+    sealed = [dict(r) for r in answers.mappings().all()]
+    assert len(sealed) == 10 and {(r["region"], r["gender"]) for r in sealed} == {(None, None)}

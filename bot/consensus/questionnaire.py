@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.queue import Priority, enqueue_broadcast
@@ -201,7 +201,9 @@ async def count_questions(
     session: AsyncSession, questionnaire: Questionnaire
 ) -> list[Tally | None]:
     """Per question: the tally with protected breakdowns (None for text questions); one
-    GROUP BY for the whole questionnaire."""
+    GROUP BY for the whole questionnaire (frozen at the close for secret ones)."""
+    if questionnaire.results is not None:
+        return [Tally.from_json(r) if r is not None else None for r in questionnaire.results]
     query = (
         select(
             QuestionnaireAnswer.question,
@@ -295,10 +297,19 @@ async def launch_questionnaire(
 async def close_questionnaire(
     session: AsyncSession, app: App, questionnaire: Questionnaire, now: datetime
 ) -> bool:
-    """Close once; drop unsent answers; results to respondents and the report to the author."""
+    """Close once (a secret one's tallies frozen, its answers stripped of region and gender);
+    results to respondents and the report to the author."""
     await session.refresh(questionnaire, ["closed_at"], with_for_update=True)
     if not questionnaire.is_open:
         return False
+    if questionnaire.anonymous:
+        tallies = await count_questions(session, questionnaire)
+        questionnaire.results = [t.to_json() if t is not None else None for t in tallies]
+        await session.execute(
+            update(QuestionnaireAnswer)
+            .where(QuestionnaireAnswer.questionnaire_id == questionnaire.id)
+            .values(region=None, gender=None)
+        )
     questionnaire.closed_at = now
     await enqueue_broadcast(
         session,

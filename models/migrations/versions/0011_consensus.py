@@ -143,6 +143,7 @@ def upgrade() -> None:
         sa.Column("closes_at", models.base.UTCDateTime(), nullable=False),
         sa.Column("closed_at", models.base.UTCDateTime(), nullable=True),
         sa.Column("created_at", models.base.UTCDateTime(), nullable=False),
+        sa.Column("results", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(["created_by_member_id"], ["members.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["group_id"], ["working_groups.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
