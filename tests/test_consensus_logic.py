@@ -6,9 +6,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.consensus.priorities import RankResult, check_picks, fold, needed, parse_picks
+from bot.consensus.questionnaire import AnswerResult, answer, back, evaluation_template
+from bot.consensus.questionnaire_views import table
 from bot.consensus.service import Refusal, adoptable, parse_version, quorum_met
 from bot.consensus.views import word_diff
-from models.consensus import WEIGHTS, Priorities, PriorityMode, Round
+from models.consensus import (
+    WEIGHTS,
+    Priorities,
+    PriorityMode,
+    Questionnaire,
+    QuestionnaireProgress,
+    Round,
+)
 
 CLOSES = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -77,3 +86,40 @@ def test_borda_points_and_point_totals() -> None:
     assert cells[("150", None)].options == [2, 3, 0, 1]
     totals = fold([("419", None, p, 1, 1) for p in range(5)], WEIGHTS[PriorityMode.POINTS], 4)
     assert totals[("419", None)].voters == 1 and totals[("419", None)].options == [0, 5, 0, 0]
+
+
+def evaluation(anonymous: bool) -> Questionnaire:
+    _ = str
+    title, questions = evaluation_template(_)
+    return Questionnaire(
+        id=1, title=title, questions=questions, anonymous=anonymous, closes_at=CLOSES
+    )
+
+
+def test_questionnaire_answers_of_the_wrong_kind_are_refused() -> None:
+    questionnaire = evaluation(anonymous=True)
+    progress = QuestionnaireProgress(position=0, answers={}, sent=False)
+    assert answer(questionnaire, progress, 0, text="four") is AnswerResult.WRONG_KIND
+    assert answer(questionnaire, progress, 0, choices=1 << 5) is AnswerResult.WRONG_KIND
+    assert answer(questionnaire, progress, 0, choices=0b11) is AnswerResult.WRONG_KIND
+    assert answer(questionnaire, progress, 1, choices=1) is AnswerResult.NOT_CURRENT
+    assert answer(questionnaire, progress, 0, choices=1 << 3) is AnswerResult.SAVED
+    assert answer(questionnaire, progress, 1, choices=1) is AnswerResult.WRONG_KIND, "a text"
+    assert answer(questionnaire, progress, 1, text="/start") is AnswerResult.WRONG_KIND
+    assert answer(questionnaire, progress, 1, text="Campaigns") is AnswerResult.SAVED
+    assert back(progress, 2) is AnswerResult.SAVED and progress.position == 1
+    assert progress.answers == {"0": 8, "1": "Campaigns"}
+
+
+def test_the_spreadsheet_of_a_secret_questionnaire_links_no_answers() -> None:
+    secret = evaluation(anonymous=True)
+    texts = {1: [(None, "Campaigns")], 2: [(None, "=cmd")]}
+    tallies = [None] * 5
+    sheet = table(secret, tallies, texts, [], str).decode("utf-8-sig").splitlines()
+    assert sheet[0] == "Question,Answer,Answers"
+    assert "What worked well?,Campaigns," in sheet and "What should we change?,'=cmd," in sheet
+    named = evaluation(anonymous=False)
+    rows = [("Joy", {0: 8, 1: "Campaigns & training", 3: 0b101, 4: 1})]
+    sheet = table(named, tallies, {}, rows, str).decode("utf-8-sig").splitlines()
+    assert sheet[0].startswith("Respondent,How much progress")
+    assert sheet[1] == 'Joy,4,Campaigns & training,,"Advocacy, Research",Yes'

@@ -41,11 +41,13 @@ def labels(question: dict[str, Any]) -> list[str]:
     return [str(option) for option in question.get("options") or []]
 
 
-def answer_text(question: dict[str, Any], value: Any) -> str:
+def answer_text(question: dict[str, Any], value: Any, *, markup: bool = True) -> str:
+    """An answer as text: escaped for a message, or plain (`markup=False`) for the CSV."""
     if isinstance(value, str):
-        return html.escape(value)
-    names = labels(question)
-    return html.escape(", ".join(n for i, n in enumerate(names) if int(value) >> i & 1))
+        plain = value
+    else:
+        plain = ", ".join(n for i, n in enumerate(labels(question)) if int(value) >> i & 1)
+    return html.escape(plain) if markup else plain
 
 
 def intro_text(
@@ -271,7 +273,7 @@ def table(
         writer.writerow([_("Respondent"), *(safe_cell(q["text"]) for q in questions)])
         for name, answers in named_rows:
             cells = [
-                safe_cell(answer_text(q, answers[i]) if i in answers else "")
+                safe_cell(answer_text(q, answers[i], markup=False) if i in answers else "")
                 for i, q in enumerate(questions)
             ]
             writer.writerow([safe_cell(name), *cells])
