@@ -92,6 +92,9 @@ class Round(Base):
     text: Mapped[str] = mapped_column(Text)
     # Versions in other languages: {"es": {"title": ..., "text": ...}}
     versions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A voice note or a document sent with the text (a Telegram file id) and which of the two.
+    attachment: Mapped[str | None] = mapped_column(String(255))
+    attachment_kind: Mapped[str | None] = mapped_column(String(16))
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Frozen at the close: counts, audience, quorum met, and the objections (no member ids).

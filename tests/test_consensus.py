@@ -92,8 +92,10 @@ def poll_in(fake: FakeTelegram, chat_id: int, title: str) -> dict[str, Any]:
     raise AssertionError(f"no poll in chat {chat_id}: {texts(fake, chat_id)}")
 
 
-async def propose(ana: BotClient, quorum: str = "50 %") -> list[dict[str, Any]]:
-    """Ana writes the proposal with a Spanish version and previews it."""
+async def propose(
+    ana: BotClient, quorum: str = "50 %", document: bool = False
+) -> list[dict[str, Any]]:
+    """Ana writes the proposal with a Spanish version (and a document) and previews it."""
     reply = await ana.send("/propose")
     assert "Who is the proposal for?" in reply[-1]["text"]
     await ana.click("Women and ESCR")
@@ -102,6 +104,9 @@ async def propose(ana: BotClient, quorum: str = "50 %") -> list[dict[str, Any]]:
     await ana.click("+ Español")
     await ana.send(f"{TITLE_ES}\n{TEXT_ES}")
     assert "✓ Español" in ana.buttons()
+    if document:
+        reply = await ana.send(document=b"%PDF-1.4 plan", file_name="plan-2027.pdf")
+        assert any("Attached" in m.get("text", "") for m in reply)
     await ana.click("Next ▶")
     await ana.click(quorum)
     return await ana.click("In 3 days")
@@ -146,8 +151,9 @@ async def test_blocked_amended_adopted_with_a_stand_aside(
     ana = client(ANA, "Ana")
     users = {p[0]: client(p[0], p[1], language_code=p[2]) for p in PEOPLE}
     lucia, carmen, joy, pedro, tom = (users[p[0]] for p in PEOPLE)
-    reply = await propose(ana)
+    reply = await propose(ana, document=True)
     assert any(TEXT_EN in m.get("text", "") for m in reply), "the preview shows the text"
+    assert any("document" in m for m in reply), "and the document"
     await ana.click("✅ Send to the audience (6)")
     proposal = await the_proposal(bot)
     assert [r.number for r in proposal.rounds] == [1] and proposal.quorum == 50, proposal.rounds[
@@ -162,6 +168,9 @@ async def test_blocked_amended_adopted_with_a_stand_aside(
         fake, 610_201
     )
     assert not has_text(fake, OUTSIDER, TITLE_EN)
+    await eventually(lambda: any("document" in m for m in fake.messages(610_201)))
+    sent = next(m for m in fake.messages(610_201) if "document" in m)
+    assert sent["document"]["file_name"] == "plan-2027.pdf"
 
     # round 1: Lucía blocks with a reason in Spanish, Pedro disagrees and says why
     await vote(lucia, fake, TITLE_ES, "⛔ Bloquear", BLOCK_REASON)

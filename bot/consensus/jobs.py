@@ -83,7 +83,12 @@ async def render_round(ctx: RenderContext) -> list[Outgoing] | None:
     if proposal is None:
         return None
     name = await group_name(ctx.session, proposal, ctx.locale, ctx.app.settings.default_locale)
-    return [Outgoing(text=round_text(proposal, round_, name, ctx.locale, ctx._))]
+    out = [Outgoing(text=round_text(proposal, round_, name, ctx.locale, ctx._))]
+    if round_.attachment and round_.attachment_kind == "voice":
+        out.append(Outgoing(voice=round_.attachment))
+    elif round_.attachment:
+        out.append(Outgoing(document=round_.attachment))
+    return out
 
 
 async def render_review(ctx: RenderContext) -> list[Outgoing] | None:

@@ -68,6 +68,8 @@ class Draft:
     quorum: int = DEFAULT_QUORUM
     anonymous: bool = True
     closes_at: str | None = None
+    attachment: str | None = None  # a voice note's or a document's Telegram file id
+    attachment_kind: str | None = None  # "voice" or "document"
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -220,6 +222,8 @@ async def open_round(
         title=draft.title,
         text=draft.text,
         versions=dict(draft.versions),
+        attachment=draft.attachment,
+        attachment_kind=draft.attachment_kind,
         closes_at=closing,
     )
     proposal.rounds.append(round_)
@@ -364,6 +368,8 @@ def amendment(proposal: Proposal) -> Draft:
         versions={},
         quorum=proposal.quorum,
         anonymous=proposal.anonymous,
+        attachment=last.attachment,
+        attachment_kind=last.attachment_kind,
     )
 
 

@@ -117,7 +117,8 @@ def versions_keyboard(draft: Draft, _: Gettext) -> InlineKeyboardMarkup:
 def versions_text(draft: Draft, _: Gettext) -> str:
     return _(
         "Add the proposal in other languages so that everyone reads it in theirs (members "
-        "without a version read it as you wrote it). Tap a language, or Next."
+        "without a version read it as you wrote it). Tap a language, or Next. You may also "
+        "send a voice note or a document to go with it."
     )
 
 

@@ -126,6 +126,10 @@ async def show_preview(
     when = format_when(closing, member.tz, member.locale)
     await message.answer(_("👀 <b>Preview</b>: this is what members receive."))
     await message.answer(text)
+    if draft.attachment and draft.attachment_kind == "voice":
+        await message.answer_voice(draft.attachment)
+    elif draft.attachment:
+        await message.answer_document(draft.attachment)
     summary = (
         _("Closes: {when}").format(when=when)
         + "\n"

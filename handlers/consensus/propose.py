@@ -163,6 +163,21 @@ async def got_version(message: Message, state: FSMContext, _: Gettext) -> None:
     await show_versions(message, state, draft, _)
 
 
+@router.message(StateFilter(Proposing.versions), F.voice | F.document)
+async def got_attachment(message: Message, state: FSMContext, _: Gettext) -> None:
+    """A voice note or a document to go with the text (a new one replaces the old)."""
+    draft = await load(state)
+    if draft is None:
+        return
+    if message.voice is not None:
+        draft.attachment, draft.attachment_kind = message.voice.file_id, "voice"
+    elif message.document is not None:
+        draft.attachment, draft.attachment_kind = message.document.file_id, "document"
+    await save(state, draft)
+    await message.answer(_("📎 Attached: members receive it with the proposal."))
+    await show_versions(message, state, draft, _)
+
+
 @router.callback_query(ProposeCb.filter(F.action == "next"), StateFilter(Proposing.versions))
 async def versions_done(call: CallbackQuery, state: FSMContext, _: Gettext) -> None:
     assert isinstance(call.message, Message)

@@ -56,6 +56,8 @@ def upgrade() -> None:
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("versions", sa.JSON(), nullable=False),
+        sa.Column("attachment", sa.String(length=255), nullable=True),
+        sa.Column("attachment_kind", sa.String(length=16), nullable=True),
         sa.Column("closes_at", models.base.UTCDateTime(), nullable=False),
         sa.Column("closed_at", models.base.UTCDateTime(), nullable=True),
         sa.Column("result", sa.JSON(), nullable=True),
