@@ -1,6 +1,17 @@
 """ORM models and the small named queries beside them; importing this registers every table."""
 
 from models.base import Base, UTCDateTime, utcnow
+from models.consensus import (
+    Outcome,
+    Priorities,
+    PriorityBallot,
+    PriorityParticipation,
+    Proposal,
+    Questionnaire,
+    QuestionnaireAnswer,
+    QuestionnaireProgress,
+    Round,
+)
 from models.delivery import Broadcast, Delivery
 from models.fsm import FsmRecord
 from models.group import (
@@ -59,13 +70,22 @@ __all__ = [
     "Member",
     "MemberStatus",
     "NamedVote",
+    "Outcome",
     "Participation",
     "Poll",
     "PollComment",
     "PollGroup",
     "PollOption",
     "PollTranslation",
+    "Priorities",
+    "PriorityBallot",
+    "PriorityParticipation",
+    "Proposal",
+    "Questionnaire",
+    "QuestionnaireAnswer",
+    "QuestionnaireProgress",
     "Role",
+    "Round",
     "Rsvp",
     "SolidarityCase",
     "UTCDateTime",

@@ -1,7 +1,7 @@
 """attention: quiet hours and digest per member, muted group announcements
 
-Revision ID: 0012_attention
-Revises: 0005
+Revision ID: 0007_attention
+Revises: 0006_solidarity
 Create Date: 2026-11-30 12:50:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_attention"
-down_revision: str | None = "0007_solidarity"
+revision: str = "0007_attention"
+down_revision: str | None = "0006_solidarity"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """solidarity
 
-Revision ID: 0007_solidarity
+Revision ID: 0006_solidarity
 Revises: 0005
 Create Date: 2026-11-30 12:14:49.267540
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import models.base
 
-revision: str = "0007_solidarity"
+revision: str = "0006_solidarity"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
