@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run | worker | migrate | admin promote|demote ID | seed FILE`."""
+"""Command line: `python -m bot run | worker | migrate | admin | seed | backup | restore`."""
 
 from __future__ import annotations
 
@@ -88,6 +88,24 @@ async def _seed(settings: Settings, path: str) -> int:
     return 0
 
 
+def _backup(settings: Settings, action: str, path: str, force: bool) -> int:
+    from pathlib import Path
+
+    from bot.core import backup
+
+    try:
+        if action == "backup":
+            done = backup.backup(settings.db_url, Path(path), force=force)
+        else:
+            done = backup.restore(settings.db_url, Path(path), force=force)
+    except backup.BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    verb = "backed up to" if action == "backup" else "restored into"
+    print(f"{verb} {done.path} ({done.size:,} bytes, schema {done.revision})")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The sub-commands an operator needs."""
     ap = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
@@ -101,6 +119,13 @@ def parser() -> argparse.ArgumentParser:
     adm.add_argument("telegram_id", type=int)
     seed = sub.add_parser("seed", help="load working groups and their translations from YAML")
     seed.add_argument("file", help="e.g. seed/working_groups.yaml")
+    for name, what in (
+        ("backup", "copy the SQLite database while the bot runs (PostgreSQL: prints pg_dump)"),
+        ("restore", "put a backup back into the SQLite database (stop the bot first)"),
+    ):
+        cmd = sub.add_parser(name, help=what)
+        cmd.add_argument("path", help="the backup file")
+        cmd.add_argument("--force", action="store_true", help="overwrite / replace")
     return ap
 
 
@@ -121,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_admin(settings, args.action, args.telegram_id))
     elif command == "seed":
         return asyncio.run(_seed(settings, args.file))
+    elif command in ("backup", "restore"):
+        return _backup(settings, command, args.path, args.force)
     elif command == "worker":
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_worker(settings))
