@@ -28,7 +28,7 @@ async def _worker(settings: Settings) -> None:
     from bot.delivery.worker import run_worker
     from bot.wiring import build_app
 
-    app = await build_app(settings.model_copy(update={"run_delivery": True}))
+    app = await build_app(settings.model_copy(update={"run_delivery": True, "webhook_url": None}))
     await run_worker(app)
 
 

@@ -337,3 +337,13 @@ async def prune_finished(session: AsyncSession, before: datetime, limit: int = 2
         await session.execute(delete(Delivery).where(Delivery.broadcast_id.in_(old)))
         await session.execute(delete(Broadcast).where(Broadcast.id.in_(old)))
     return len(old)
+
+
+async def open_deliveries_by_priority(session: AsyncSession) -> dict[int, int]:
+    """Deliveries queued or in flight, by priority (for the operator's metrics)."""
+    rows = await session.execute(
+        select(Delivery.priority, func.count())
+        .where(Delivery.status.in_(OPEN_STATUSES))
+        .group_by(Delivery.priority)
+    )
+    return {int(priority): int(count) for priority, count in rows.all()}

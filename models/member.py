@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, String, delete, select
+from sqlalchemy import BigInteger, String, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -117,3 +117,9 @@ async def member_record(session: AsyncSession, member: Member) -> dict[str, Any]
             ),
         }
     }
+
+
+async def members_by_status(session: AsyncSession) -> dict[str, int]:
+    """How many members are in each status (for the operator's metrics)."""
+    rows = await session.execute(select(Member.status, func.count()).group_by(Member.status))
+    return {str(status): int(count) for status, count in rows.all()}

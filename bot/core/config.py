@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8080
+    # /healthz and /metrics in polling and worker mode (the webhook server always has them).
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
 
     @field_validator("bot_token")
     @classmethod

@@ -10,6 +10,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from bot.core.app import App
+from bot.core.observe import add_routes
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,7 @@ def create_web_app(app: App) -> web.Application:
         web_app, path=settings.webhook_path
     )
     setup_application(web_app, app.dp, bot=app.bot)
+    add_routes(web_app, app)
 
     async def register(_: web.Application) -> None:
         assert settings.webhook_url

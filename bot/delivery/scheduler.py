@@ -176,6 +176,7 @@ class Scheduler:
         info = dict(self.app.sessionmaker.kw.get("info") or {})
         info[WAKE_KEY] = self._on_commit
         self.app.sessionmaker.configure(info=info)
+        self.app.metrics.expect("scheduler")
         self._task = asyncio.create_task(self._loop(), name="scheduler")
 
     async def stop(self) -> None:
@@ -188,6 +189,7 @@ class Scheduler:
             except TimeoutError:
                 log.warning("a job did not finish in time; it will run again after its lease")
             self._task = None
+        self.app.metrics.forget("scheduler")
         info = dict(self.app.sessionmaker.kw.get("info") or {})
         info.pop(WAKE_KEY, None)
         self.app.sessionmaker.configure(info=info)
@@ -203,6 +205,7 @@ class Scheduler:
         last_reclaim = last_prune = -1e9
         loop = asyncio.get_running_loop()
         while not self._stopping:
+            self.app.metrics.beat("scheduler")
             try:
                 if loop.time() - last_reclaim > max(self.lease.total_seconds() / 3, 0.2):
                     await self._reclaim()
@@ -286,8 +289,10 @@ class Scheduler:
                     raise LookupError(f"no job handler for kind {job.kind!r}")
                 await handler(JobContext(self.app, session, job))
             self.ran += 1
+            self.app.metrics.jobs_run.labels("done").inc()
         except Exception as exc:
             log.exception("job %d failed", job_id)
+            self.app.metrics.jobs_run.labels("error").inc()
             error = exc
         if error is not None:
             await self._failed(job_id, revision, error)
