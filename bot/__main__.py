@@ -1,4 +1,5 @@
-"""Command line: `python -m bot run | worker | migrate | admin | seed | backup | restore`."""
+"""Command line: `python -m bot run | worker | migrate | admin | seed | backup | restore`
+and `healthcheck`."""
 
 from __future__ import annotations
 
@@ -106,6 +107,21 @@ def _backup(settings: Settings, action: str, path: str, force: bool) -> int:
     return 0
 
 
+def _healthcheck(settings: Settings) -> int:
+    from bot.core.observe import probe
+
+    if settings.webhook_url:
+        host, port = settings.webhook_host, settings.webhook_port
+    elif settings.metrics_port:
+        host, port = settings.metrics_host, settings.metrics_port
+    else:
+        print("error: set METRICS_PORT (polling, worker) or WEBHOOK_URL", file=sys.stderr)
+        return 2
+    ok, body = probe(host, port)
+    print(body)
+    return 0 if ok else 1
+
+
 def parser() -> argparse.ArgumentParser:
     """The sub-commands an operator needs."""
     ap = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
@@ -119,6 +135,7 @@ def parser() -> argparse.ArgumentParser:
     adm.add_argument("telegram_id", type=int)
     seed = sub.add_parser("seed", help="load working groups and their translations from YAML")
     seed.add_argument("file", help="e.g. seed/working_groups.yaml")
+    sub.add_parser("healthcheck", help="ask the running bot's /healthz (exit 0 when healthy)")
     for name, what in (
         ("backup", "copy the SQLite database while the bot runs (PostgreSQL: prints pg_dump)"),
         ("restore", "put a backup back into the SQLite database (stop the bot first)"),
@@ -146,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_admin(settings, args.action, args.telegram_id))
     elif command == "seed":
         return asyncio.run(_seed(settings, args.file))
+    elif command == "healthcheck":
+        return _healthcheck(settings)
     elif command in ("backup", "restore"):
         return _backup(settings, command, args.path, args.force)
     elif command == "worker":

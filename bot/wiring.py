@@ -13,9 +13,9 @@ from bot.delivery.setup import install_delivery
 
 def areas() -> list[Area]:
     """Every area, in the order their routers are tried (members first: onboarding)."""
-    from handlers import groups, meetings, members, polls
+    from handlers import audit, groups, meetings, members, polls
 
-    return [members.setup, groups.setup, polls.setup, meetings.setup]
+    return [members.setup, groups.setup, polls.setup, meetings.setup, audit.setup]
 
 
 async def build_app(settings: Settings, clock: Clock | None = None, **extra: Any) -> App:

@@ -1,5 +1,6 @@
 """ORM models and the small named queries beside them; importing this registers every table."""
 
+from models.audit import AuditEntry
 from models.base import Base, UTCDateTime, utcnow
 from models.delivery import Broadcast, Delivery
 from models.fsm import FsmRecord
@@ -36,6 +37,7 @@ from models.poll import (
 __all__ = [
     "AnonymousBallot",
     "AnonymousComment",
+    "AuditEntry",
     "Base",
     "Broadcast",
     "DatePoll",

@@ -112,6 +112,8 @@ async def test_polling_mode_serves_health_and_figures(
     pause = value(samples, "bot_telegram_pause_seconds")
     assert pause is not None and pause <= 1
     assert value(samples, "bot_service_heartbeat_timestamp_seconds", service="delivery")
+    ok, text = await asyncio.to_thread(observe.probe, "0.0.0.0", PORT)
+    assert ok and '"delivery": "ok"' in text  # what `python -m bot healthcheck` asks
     body_text = (await get("/metrics"))[1]
     assert "Lucia" not in body_text and "7001" not in body_text  # no personal data
 

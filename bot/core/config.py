@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     delivery_poll_seconds: float = 1.0  # how often an idle engine looks for new deliveries
     scheduler_poll_seconds: float = 1.0  # how often the scheduler looks for due jobs
     delivery_retention_days: int = 60  # finished broadcasts and jobs are erased after this
+    audit_retention_days: int = 730  # audit trail entries are erased after this
     run_delivery: bool = True
     run_scheduler: bool = True
     # Webhook mode (optional; long polling when unset).

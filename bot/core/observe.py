@@ -253,3 +253,19 @@ class MetricsServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+def probe(host: str, port: int, timeout: float = 4.0) -> tuple[bool, str]:
+    """GET /healthz of a running process (for `python -m bot healthcheck` and containers)."""
+    import urllib.error
+    import urllib.request
+
+    probe_host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    url = f"http://{probe_host}:{port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status == 200, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return False, exc.read().decode(errors="replace")
+    except OSError as exc:
+        return False, f"{url}: {exc}"

@@ -25,6 +25,7 @@ from sqlalchemy import event, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.audit import prune_audit
 from models.base import utcnow
 from models.job import Job, JobStatus, prune_jobs
 
@@ -224,12 +225,15 @@ class Scheduler:
                 await asyncio.wait_for(self._wake.wait(), self.poll)
 
     async def _prune(self) -> None:
-        """Erase jobs finished longer ago than the retention period."""
-        before = utcnow() - timedelta(days=self.app.settings.delivery_retention_days)
+        """Erase jobs finished, and audit entries made, longer ago than their retention."""
+        settings = self.app.settings
+        before = utcnow() - timedelta(days=settings.delivery_retention_days)
+        audit_before = utcnow() - timedelta(days=settings.audit_retention_days)
         async with self.app.sessionmaker() as session, session.begin():
             erased = await prune_jobs(session, before)
-        if erased:
-            log.info("erased %d finished jobs", erased)
+            entries = await prune_audit(session, audit_before)
+        if erased or entries:
+            log.info("erased %d finished jobs and %d audit entries", erased, entries)
 
     async def _reclaim(self) -> None:
         """Jobs left `running` by a dead worker are pending again (their effects rolled back)."""

@@ -91,6 +91,7 @@ def help_text(member: Member | None, _: Gettext) -> str:
         lines.append("")
         lines.append(_("<b>As a network admin</b> you receive membership requests here."))
         lines.append(_("/newmeeting: schedule a meeting or find a date"))
+        lines.append(_("/audit: the record of admins' and coordinators' actions"))
     return "\n".join(lines)
 
 
