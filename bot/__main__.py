@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import sys
 
 from bot.core.config import Settings, load_settings
@@ -148,14 +147,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, load settings (exit 2 on a bad one) and dispatch."""
+    from bot.core.logs import setup_logging
+
     args = parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # aiogram logs a line for every update handled; under load that is most of the log and a
-    # measurable share of the CPU. Failures are still logged (bot.core.errors).
-    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    setup_logging()
     settings = load_settings()
+    setup_logging(settings.log_format, settings.log_level)
     command = args.command or "run"
     if command == "migrate":
         asyncio.run(_migrate(settings, args.revision))

@@ -13,9 +13,16 @@ from bot.delivery.setup import install_delivery
 
 def areas() -> list[Area]:
     """Every area, in the order their routers are tried (members first: onboarding)."""
-    from handlers import audit, groups, meetings, members, polls
+    from handlers import audit, groups, meetings, members, operations, polls
 
-    return [members.setup, groups.setup, polls.setup, meetings.setup, audit.setup]
+    return [
+        members.setup,
+        groups.setup,
+        polls.setup,
+        meetings.setup,
+        audit.setup,
+        operations.setup,
+    ]
 
 
 async def build_app(settings: Settings, clock: Clock | None = None, **extra: Any) -> App:

@@ -347,3 +347,25 @@ async def open_deliveries_by_priority(session: AsyncSession) -> dict[int, int]:
         .group_by(Delivery.priority)
     )
     return {int(priority): int(count) for priority, count in rows.all()}
+
+
+async def sent_since(session: AsyncSession, since: datetime) -> int:
+    """Deliveries sent after `since` (the engine's recent rate, all processes)."""
+    count = await session.scalar(
+        select(func.count()).where(
+            Delivery.status == DeliveryStatus.SENT, Delivery.sent_at >= since
+        )
+    )
+    return int(count or 0)
+
+
+async def recent_failures(session: AsyncSession, limit: int) -> list[tuple[str | None, str]]:
+    """The latest failed deliveries: (the broadcast's kind, Telegram's error text)."""
+    rows = await session.execute(
+        select(Delivery.error, Broadcast.kind)
+        .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
+        .where(Delivery.status == DeliveryStatus.FAILED)
+        .order_by(Delivery.id.desc())
+        .limit(limit)
+    )
+    return [(kind, error or "") for error, kind in rows.all()]

@@ -73,3 +73,24 @@ async def due_jobs(session: AsyncSession, now: datetime, late_after: float) -> t
         )
     ).one()
     return int(row[0]), int(row[1])
+
+
+async def scheduler_lag(session: AsyncSession, now: datetime) -> float:
+    """Seconds the oldest due job has been waiting (0 when none is due)."""
+    oldest = await session.scalar(
+        select(func.min(Job.due_at)).where(Job.status == JobStatus.PENDING, Job.due_at <= now)
+    )
+    if oldest is None:
+        return 0.0
+    return max(0.0, (now - oldest).total_seconds())
+
+
+async def recent_job_failures(session: AsyncSession, limit: int) -> list[tuple[str, str]]:
+    """The latest jobs given up on: (kind, the error's first words)."""
+    rows = await session.execute(
+        select(Job.kind, Job.last_error)
+        .where(Job.status == JobStatus.FAILED)
+        .order_by(Job.finished_at.desc(), Job.id.desc())
+        .limit(limit)
+    )
+    return [(kind, error or "") for kind, error in rows.all()]

@@ -123,3 +123,13 @@ async def members_by_status(session: AsyncSession) -> dict[str, int]:
     """How many members are in each status (for the operator's metrics)."""
     rows = await session.execute(select(Member.status, func.count()).group_by(Member.status))
     return {str(status): int(count) for status, count in rows.all()}
+
+
+async def active_members_by_region(session: AsyncSession) -> dict[str | None, int]:
+    """Active members per region (None: not stated), for the admins' /status."""
+    rows = await session.execute(
+        select(Member.region, func.count())
+        .where(Member.status == MemberStatus.ACTIVE)
+        .group_by(Member.region)
+    )
+    return {region: int(count) for region, count in rows.all()}

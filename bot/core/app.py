@@ -238,7 +238,9 @@ def create_dispatcher(
     dp["clock"] = clock
     dp["sessionmaker"] = sessionmaker
     if metrics is not None:
-        dp.update.outer_middleware(UpdateTimer(metrics))
+        # In JSON logs every update gets its line (update id, type, outcome, duration).
+        level = logging.INFO if settings.log_format == "json" else logging.DEBUG
+        dp.update.outer_middleware(UpdateTimer(metrics, level))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(CommitMiddleware())

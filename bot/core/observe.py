@@ -33,6 +33,7 @@ from prometheus_client import (
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.core.logs import CURRENT_UPDATE
 from models.member import members_by_status
 
 log = logging.getLogger(__name__)
@@ -148,8 +149,9 @@ class App(Protocol):
 class UpdateTimer(BaseMiddleware):
     """Count and time every update; one log line each (no personal data) at DEBUG."""
 
-    def __init__(self, metrics: Metrics) -> None:
+    def __init__(self, metrics: Metrics, level: int = logging.DEBUG) -> None:
         self.metrics = metrics
+        self.level = level  # of the line logged for each update
 
     async def __call__(
         self,
@@ -161,6 +163,7 @@ class UpdateTimer(BaseMiddleware):
         update_id = event.update_id if isinstance(event, Update) else None
         start = time.perf_counter()
         outcome = "error"
+        token = CURRENT_UPDATE.set(update_id)
         try:
             result = await handler(event, data)
             outcome = "unhandled" if result is UNHANDLED else "handled"
@@ -169,12 +172,16 @@ class UpdateTimer(BaseMiddleware):
             took = time.perf_counter() - start
             self.metrics.updates.labels(kind, outcome).inc()
             self.metrics.update_seconds.labels(kind).observe(took)
-            if log.isEnabledFor(logging.DEBUG):
-                log.debug(
-                    "update %s",
+            if log.isEnabledFor(self.level):
+                log.log(
+                    self.level,
+                    "update %s %s in %.1f ms",
+                    update_id,
                     outcome,
-                    extra={"update_id": update_id, "update_type": kind, "duration_ms": took * 1e3},
+                    took * 1e3,
+                    extra={"update_type": kind, "duration_ms": took * 1e3, "outcome": outcome},
                 )
+            CURRENT_UPDATE.reset(token)
 
 
 async def health(app: App) -> tuple[bool, dict[str, str]]:
