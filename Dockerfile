@@ -8,9 +8,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PATH=/opt/venv/bin:$PATH
 
-# DejaVu Sans writes Latin and Arabic: the consultation charts use it (bot/polls/export.py).
+# The charts' font (DejaVu Sans: Latin and Arabic) ships with the code (bot/polls/fonts);
+# FriBiDi lets Pillow's Raqm join Arabic letters and order right-to-left text.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && apt-get install -y --no-install-recommends libfribidi0 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin bot
 

@@ -76,9 +76,10 @@ class WorkingGroup(Base):
     )
 
     def text(self, locale: str, default_locale: str) -> tuple[str, str, bool]:
-        """Name, description and whether it fell back to the default language."""
+        """Name, description and whether it fell back to the default language (else English,
+        the language every seed file has, else any)."""
         by_locale = {t.locale: t for t in self.translations}
-        chosen = by_locale.get(locale) or by_locale.get(default_locale)
+        chosen = by_locale.get(locale) or by_locale.get(default_locale) or by_locale.get("en")
         if chosen is None and self.translations:
             chosen = self.translations[0]
         if chosen is None:

@@ -115,6 +115,10 @@ class Poll(Base):
             return len(CONSENT_CODES)
         return len(self.options)
 
+    def has_version(self, locale: str) -> bool:
+        """Whether the question was written in, or translated into, this language."""
+        return locale == self.locale or any(v.locale == locale for v in self.translations)
+
     def text(self, locale: str) -> tuple[str, list[str]]:
         """Question and option labels in `locale` when a version exists, else as written."""
         for version in self.translations:

@@ -89,7 +89,9 @@ def test_dockerfile_is_slim_non_root_with_fonts_and_compiled_locales() -> None:
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert re.search(r"^FROM python:3\.\d+-slim$", text, re.M)
     assert re.search(r"^USER bot$", text, re.M)
-    assert "fonts-dejavu-core" in text  # DejaVu Sans: Latin and Arabic, for the charts
+    assert "libfribidi0" in text  # Raqm's bidi: Arabic joined and right to left in charts
+    assert (ROOT / "bot" / "polls" / "fonts" / "DejaVuSans.ttf").is_file()  # copied with bot/
+    assert "COPY bot bot" in text
     assert "pybabel compile -d locales" in text
     assert "-c constraints.txt" in text
     assert 'CMD ["python", "-m", "bot", "healthcheck"]' in text

@@ -286,6 +286,7 @@ def draft_summary(
 ) -> str:
     """Languages written, attachment, chat and recipients of an announcement being written."""
     languages = [
+        # TRANSLATORS: after a language's name: the version the announcement was written in.
         LANGUAGE_NAMES[code] + (_(" (original)") if code == draft.main else "")
         for code in SUPPORTED_LOCALES
         if code in draft.texts

@@ -45,6 +45,7 @@ def gender_labels(_: Gettext) -> dict[str, str]:
         Gender.WOMAN: _("Woman"),
         Gender.MAN: _("Man"),
         Gender.NONBINARY: _("Non-binary"),
+        # TRANSLATORS: a gender option for people who are neither woman, man nor non-binary.
         Gender.OTHER: _("Another identity"),
         Gender.UNDISCLOSED: _("Prefer not to say"),
     }
@@ -216,6 +217,7 @@ def zones_keyboard(choices: list[tuple[str, str]]) -> InlineKeyboardMarkup:
 def skip_keyboard(step: str, _: Gettext) -> InlineKeyboardMarkup:
     """Skip an optional question."""
     kb = InlineKeyboardBuilder()
+    # TRANSLATORS: a button leaving an optional question unanswered; keep it short.
     kb.button(text=_("Skip"), callback_data=SkipCb(step=step))
     return kb.as_markup()
 
