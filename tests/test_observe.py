@@ -33,15 +33,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-PORT = free_port()
+@pytest.fixture
+def port() -> int:
+    """Where the polling bot serves /healthz and /metrics (METRICS_PORT)."""
+    return free_port()
 
 
 @pytest.fixture
-def settings_overrides() -> dict[str, Any]:
-    return {**FAST, "metrics_port": PORT}
+def settings_overrides(port: int) -> dict[str, Any]:
+    return {**FAST, "metrics_port": port}
 
 
-async def get(path: str, port: int = PORT) -> tuple[int, str]:
+async def get(path: str, port: int) -> tuple[int, str]:
     """GET a path; the server starts with the dispatcher, so wait a little for it to listen."""
     for attempt in range(50):
         try:
@@ -57,7 +60,7 @@ async def get(path: str, port: int = PORT) -> tuple[int, str]:
     raise AssertionError("unreachable")
 
 
-async def scrape(port: int = PORT) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+async def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     """Every sample of /metrics, keyed by name and sorted labels."""
     status, body = await get("/metrics", port)
     assert status == 200
@@ -72,7 +75,7 @@ def value(samples: dict[Any, float], name: str, **labels: str) -> float | None:
     return samples.get((name, tuple(sorted(labels.items()))))
 
 
-async def health(port: int = PORT) -> tuple[int, dict[str, Any]]:
+async def health(port: int) -> tuple[int, dict[str, Any]]:
     import json
 
     status, body = await get("/healthz", port)
@@ -80,9 +83,9 @@ async def health(port: int = PORT) -> tuple[int, dict[str, Any]]:
 
 
 async def test_polling_mode_serves_health_and_figures(
-    bot: RunningBot, fake: FakeTelegram, backend: dict[str, Any], clock: FakeClock
+    bot: RunningBot, fake: FakeTelegram, backend: dict[str, Any], clock: FakeClock, port: int
 ) -> None:
-    status, body = await health()
+    status, body = await health(port)
     assert status == 200 and body["status"] == "ok"
     assert body["checks"] == {
         "store": "ok",
@@ -100,7 +103,7 @@ async def test_polling_mode_serves_health_and_figures(
     broadcast = await queue(bot, lambda s: enqueue_notice(s, TEXTS))
     assert (await settled(bot, broadcast.id)) == {"sent": 3}
 
-    samples = await scrape()
+    samples = await scrape(port)
     assert value(samples, "bot_updates_total", type="message", outcome="handled") == 1
     assert value(samples, "bot_update_seconds_count", type="message") == 1
     assert value(samples, "bot_members", status="active") == 3
@@ -112,14 +115,18 @@ async def test_polling_mode_serves_health_and_figures(
     pause = value(samples, "bot_telegram_pause_seconds")
     assert pause is not None and pause <= 1
     assert value(samples, "bot_service_heartbeat_timestamp_seconds", service="delivery")
-    ok, text = await asyncio.to_thread(observe.probe, "0.0.0.0", PORT)
+    ok, text = await asyncio.to_thread(observe.probe, "0.0.0.0", port)
     assert ok and '"delivery": "ok"' in text  # what `python -m bot healthcheck` asks
-    body_text = (await get("/metrics"))[1]
+    body_text = (await get("/metrics", port))[1]
     assert "Lucia" not in body_text and "7001" not in body_text  # no personal data
 
 
 async def test_a_stuck_scheduler_fails_health_and_late_jobs_show(
-    bot: RunningBot, fake: FakeTelegram, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    bot: RunningBot,
+    fake: FakeTelegram,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    port: int,
 ) -> None:
     assert bot.app is not None
     scheduler = scheduler_of(bot.app)
@@ -144,31 +151,31 @@ async def test_a_stuck_scheduler_fails_health_and_late_jobs_show(
     await bot.db(late_job)
 
     async def failing() -> dict[str, Any] | None:
-        status, body = await health()
+        status, body = await health(port)
         return body if status == 503 else None
 
     body = await eventually(failing, within=5)
     assert body["status"] == "failing"
     assert body["checks"]["scheduler"].startswith("stuck")
     assert body["checks"]["delivery"] == "ok"
-    samples = await scrape()
+    samples = await scrape(port)
     assert value(samples, "bot_scheduler_jobs_due") == 1
     assert value(samples, "bot_scheduler_jobs_late") == 1
 
     release.set()
 
     async def recovered() -> bool:
-        samples = await scrape()
+        samples = await scrape(port)
         return value(samples, "bot_scheduler_jobs_total", outcome="done") == 1
 
     await eventually(recovered)
 
     async def healthy() -> bool:
-        status, body = await health()
+        status, body = await health(port)
         return status == 200 and body["checks"]["scheduler"] == "ok"
 
     await eventually(healthy, within=5)
-    assert value(await scrape(), "bot_scheduler_jobs_due") == 0
+    assert value(await scrape(port), "bot_scheduler_jobs_due") == 0
 
 
 async def test_webhook_server_serves_health_and_metrics(
