@@ -136,6 +136,25 @@ async def schedule_reminders(db_url: str) -> dict[str, tuple[float, float]]:
     return windows
 
 
+async def delivery_outcomes(db_url: str) -> list[Any]:
+    """Every delivery's status and error, counted (to explain a failure)."""
+    from sqlalchemy import func
+
+    from models.delivery import Delivery
+
+    engine = create_engine(db_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            rows = await session.execute(
+                select(Delivery.status, Delivery.error, func.count()).group_by(
+                    Delivery.status, Delivery.error
+                )
+            )
+            return list(rows.all())
+    finally:
+        await engine.dispose()
+
+
 async def jobs(db_url: str) -> dict[str, tuple[str, int]]:
     engine = create_engine(db_url)
     try:
@@ -178,49 +197,62 @@ async def test_two_webhooks_and_a_worker_survive_kill_9(
         env_for(fake, backend, METRICS_PORT=str(worker_port), SEND_RATE_GLOBAL=str(WORKER_RATE)),
         "worker",
     )
-    for process in (*webhooks, worker):
-        await process.start()
-    await asyncio.gather(*(healthy(port) for port in (*ports, worker_port)))
+    processes = [*webhooks, worker]
+    updates: asyncio.Task[None] | None = None
+    try:
+        for process in (*webhooks, worker):
+            await process.start()
+        await asyncio.gather(*(healthy(port) for port in (*ports, worker_port)))
 
-    telegram = Telegram(ports)
+        telegram = Telegram(ports)
 
-    async def stream() -> None:
-        async with aiohttp.ClientSession() as http:
-            for _round in range(ROUNDS):
-                started = time.monotonic()
-                for user in users:
-                    await telegram.deliver(http, fake.user_sends(user, "/help"))
-                    await asyncio.sleep(2.0 / USERS)
-                await asyncio.sleep(max(0.0, 3.0 - (time.monotonic() - started)))
+        async def stream() -> None:
+            async with aiohttp.ClientSession() as http:
+                for _round in range(ROUNDS):
+                    started = time.monotonic()
+                    for user in users:
+                        await telegram.deliver(http, fake.user_sends(user, "/help"))
+                        await asyncio.sleep(2.0 / USERS)
+                    await asyncio.sleep(max(0.0, 3.0 - (time.monotonic() - started)))
 
-    def notice_sent() -> int:
-        return sum(1 for n in received(fake, chats).values() if n)
+        def notice_sent() -> int:
+            return sum(1 for n in received(fake, chats).values() if n)
 
-    updates = asyncio.create_task(stream())
-    await wait_for(lambda: notice_sent() >= 25, 60, "25 notices before the crash")
-    await asyncio.gather(webhooks[0].kill(), worker.kill())
-    assert notice_sent() < MEMBERS, "the broadcast finished before the kill"
-    windows = await schedule_reminders(backend["db_url"])  # a coordinator, meanwhile
-    await asyncio.sleep(1.0)
-    await webhooks[0].start()
-    await worker.start()
+        updates = asyncio.create_task(stream())
+        await wait_for(lambda: notice_sent() >= 25, 60, "25 notices before the crash")
+        await asyncio.gather(webhooks[0].kill(), worker.kill())
+        assert notice_sent() < MEMBERS, "the broadcast finished before the kill"
+        windows = await schedule_reminders(backend["db_url"])  # a coordinator, meanwhile
+        await asyncio.sleep(1.0)
+        await webhooks[0].start()
+        await worker.start()
 
-    await asyncio.wait_for(updates, 120)
-    texts = {text for _delay, text in REMINDERS.values()}
+        await asyncio.wait_for(updates, 120)
+        texts = {text for _delay, text in REMINDERS.values()}
 
-    def reminders_done() -> bool:
-        return all(
-            sum(m.get("text") == text for m in fake.messages(chat)) >= 1
-            for chat in chats
-            for text in texts
-        )
+        def reminders_done() -> bool:
+            return all(
+                sum(m.get("text") == text for m in fake.messages(chat)) >= 1
+                for chat in chats
+                for text in texts
+            )
 
-    await wait_for(lambda: notice_sent() == MEMBERS, 90, "every member to get the notice")
-    await wait_for(reminders_done, 120, "every member to get both reminders")
-    await asyncio.sleep(LEASE + 1)  # a late duplicate would show up by now
-    for process in (*webhooks, worker):
-        err = await process.terminate()
-        assert b"Traceback" not in err, err.decode()[-3000:]
+        try:
+            await wait_for(lambda: notice_sent() == MEMBERS, 90, "every member to get it")
+        except AssertionError:
+            outcome = await delivery_outcomes(backend["db_url"])
+            raise AssertionError(f"notice to {notice_sent()} of {MEMBERS}; {outcome}") from None
+        await wait_for(reminders_done, 120, "every member to get both reminders")
+        await asyncio.sleep(LEASE + 1)  # a late duplicate would show up by now
+        for process in (*webhooks, worker):
+            err = await process.terminate()
+            assert b"Traceback" not in err, err.decode()[-3000:]
+    finally:
+        if updates is not None:
+            updates.cancel()
+        for process in processes:  # a failed run leaves nothing behind to take work
+            if process.proc is not None and process.proc.returncode is None:
+                await process.kill()
 
     # Every update handled once: one answer per /help, none lost; a second answer only for
     # an update whose connection the kill cut after it was handled (Telegram sends it again).
