@@ -9,13 +9,13 @@ STAMP := $(VENV)/.installed
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)  ## create the virtualenv and install the bot with its dev tools
+install: $(STAMP)  ## create the virtualenv and install the bot with its dev tools (pinned versions)
 
 run: $(STAMP)  ## set up and run the bot (SQLite unless DATABASE_URL is set)
 	$(BIN)/python -m bot run

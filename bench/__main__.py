@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, str] = {
     "attention": "bench.attention",  # quiet hours over 24 zones: release delay, global rate
     "priorities": "bench.priorities",  # tally of 100,000 priority rankings with breakdowns
     "questionnaire": "bench.questionnaire",  # 10 questions × 10,000 respondents, breakdowns
+    "scale": "bench.scale",  # 1 and 2 webhook processes on PostgreSQL + Redis vs SQLite
 }
 
 

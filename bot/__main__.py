@@ -1,11 +1,11 @@
-"""Command line: `python -m bot run | worker | migrate | admin promote|demote ID | seed FILE`."""
+"""Command line: `python -m bot run | worker | migrate | admin | seed | backup | restore`
+and `healthcheck`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
-import logging
 import sys
 
 from bot.core.config import Settings, load_settings
@@ -28,7 +28,7 @@ async def _worker(settings: Settings) -> None:
     from bot.delivery.worker import run_worker
     from bot.wiring import build_app
 
-    app = await build_app(settings.model_copy(update={"run_delivery": True}))
+    app = await build_app(settings.model_copy(update={"run_delivery": True, "webhook_url": None}))
     await run_worker(app)
 
 
@@ -88,6 +88,39 @@ async def _seed(settings: Settings, path: str) -> int:
     return 0
 
 
+def _backup(settings: Settings, action: str, path: str, force: bool) -> int:
+    from pathlib import Path
+
+    from bot.core import backup
+
+    try:
+        if action == "backup":
+            done = backup.backup(settings.db_url, Path(path), force=force)
+        else:
+            done = backup.restore(settings.db_url, Path(path), force=force)
+    except backup.BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    verb = "backed up to" if action == "backup" else "restored into"
+    print(f"{verb} {done.path} ({done.size:,} bytes, schema {done.revision})")
+    return 0
+
+
+def _healthcheck(settings: Settings) -> int:
+    from bot.core.observe import probe
+
+    if settings.webhook_url:
+        host, port = settings.webhook_host, settings.webhook_port
+    elif settings.metrics_port:
+        host, port = settings.metrics_host, settings.metrics_port
+    else:
+        print("error: set METRICS_PORT (polling, worker) or WEBHOOK_URL", file=sys.stderr)
+        return 2
+    ok, body = probe(host, port)
+    print(body)
+    return 0 if ok else 1
+
+
 def parser() -> argparse.ArgumentParser:
     """The sub-commands an operator needs."""
     ap = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
@@ -101,19 +134,25 @@ def parser() -> argparse.ArgumentParser:
     adm.add_argument("telegram_id", type=int)
     seed = sub.add_parser("seed", help="load working groups and their translations from YAML")
     seed.add_argument("file", help="e.g. seed/working_groups.yaml")
+    sub.add_parser("healthcheck", help="ask the running bot's /healthz (exit 0 when healthy)")
+    for name, what in (
+        ("backup", "copy the SQLite database while the bot runs (PostgreSQL: prints pg_dump)"),
+        ("restore", "put a backup back into the SQLite database (stop the bot first)"),
+    ):
+        cmd = sub.add_parser(name, help=what)
+        cmd.add_argument("path", help="the backup file")
+        cmd.add_argument("--force", action="store_true", help="overwrite / replace")
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, load settings (exit 2 on a bad one) and dispatch."""
+    from bot.core.logs import setup_logging
+
     args = parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # aiogram logs a line for every update handled; under load that is most of the log and a
-    # measurable share of the CPU. Failures are still logged (bot.core.errors).
-    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    setup_logging()
     settings = load_settings()
+    setup_logging(settings.log_format, settings.log_level)
     command = args.command or "run"
     if command == "migrate":
         asyncio.run(_migrate(settings, args.revision))
@@ -121,6 +160,10 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_admin(settings, args.action, args.telegram_id))
     elif command == "seed":
         return asyncio.run(_seed(settings, args.file))
+    elif command == "healthcheck":
+        return _healthcheck(settings)
+    elif command in ("backup", "restore"):
+        return _backup(settings, command, args.path, args.force)
     elif command == "worker":
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_worker(settings))

@@ -13,7 +13,16 @@ from bot.delivery.setup import install_delivery
 
 def areas() -> list[Area]:
     """Every area, in the order their routers are tried (members first: onboarding)."""
-    from handlers import consensus, groups, meetings, members, polls, solidarity
+    from handlers import (
+        audit,
+        consensus,
+        groups,
+        meetings,
+        members,
+        operations,
+        polls,
+        solidarity,
+    )
 
     return [
         members.setup,
@@ -22,6 +31,8 @@ def areas() -> list[Area]:
         meetings.setup,
         solidarity.setup,
         consensus.setup,
+        audit.setup,
+        operations.setup,
     ]
 
 

@@ -1,5 +1,6 @@
 """ORM models and the small named queries beside them; importing this registers every table."""
 
+from models.audit import AuditEntry
 from models.base import Base, UTCDateTime, utcnow
 from models.consensus import (
     Outcome,
@@ -48,6 +49,7 @@ from models.solidarity import CaseEvent, CaseResponse, CaseSignature, Solidarity
 __all__ = [
     "AnonymousBallot",
     "AnonymousComment",
+    "AuditEntry",
     "Base",
     "Broadcast",
     "CaseEvent",

@@ -378,3 +378,35 @@ async def prune_finished(session: AsyncSession, before: datetime, limit: int = 2
         await session.execute(delete(Delivery).where(Delivery.broadcast_id.in_(old)))
         await session.execute(delete(Broadcast).where(Broadcast.id.in_(old)))
     return len(old)
+
+
+async def open_deliveries_by_priority(session: AsyncSession) -> dict[int, int]:
+    """Deliveries queued or in flight, by priority (for the operator's metrics)."""
+    rows = await session.execute(
+        select(Delivery.priority, func.count())
+        .where(Delivery.status.in_(OPEN_STATUSES))
+        .group_by(Delivery.priority)
+    )
+    return {int(priority): int(count) for priority, count in rows.all()}
+
+
+async def sent_since(session: AsyncSession, since: datetime) -> int:
+    """Deliveries sent after `since` (the engine's recent rate, all processes)."""
+    count = await session.scalar(
+        select(func.count()).where(
+            Delivery.status == DeliveryStatus.SENT, Delivery.sent_at >= since
+        )
+    )
+    return int(count or 0)
+
+
+async def recent_failures(session: AsyncSession, limit: int) -> list[tuple[str | None, str]]:
+    """The latest failed deliveries: (the broadcast's kind, Telegram's error text)."""
+    rows = await session.execute(
+        select(Delivery.error, Broadcast.kind)
+        .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
+        .where(Delivery.status == DeliveryStatus.FAILED)
+        .order_by(Delivery.id.desc())
+        .limit(limit)
+    )
+    return [(kind, error or "") for error, kind in rows.all()]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, delete, select
+from sqlalchemy import JSON, Index, Integer, String, case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -60,3 +60,37 @@ async def prune_jobs(session: AsyncSession, before: datetime) -> int:
         delete(Job).where(Job.status.in_(FINISHED), Job.finished_at < before)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def due_jobs(session: AsyncSession, now: datetime, late_after: float) -> tuple[int, int]:
+    """Pending jobs whose time has come, and those of them waiting over `late_after` seconds."""
+    late_at = now - timedelta(seconds=late_after)
+    row = (
+        await session.execute(
+            select(
+                func.count(), func.coalesce(func.sum(case((Job.due_at < late_at, 1), else_=0)), 0)
+            ).where(Job.status == JobStatus.PENDING, Job.due_at <= now)
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+async def scheduler_lag(session: AsyncSession, now: datetime) -> float:
+    """Seconds the oldest due job has been waiting (0 when none is due)."""
+    oldest = await session.scalar(
+        select(func.min(Job.due_at)).where(Job.status == JobStatus.PENDING, Job.due_at <= now)
+    )
+    if oldest is None:
+        return 0.0
+    return max(0.0, (now - oldest).total_seconds())
+
+
+async def recent_job_failures(session: AsyncSession, limit: int) -> list[tuple[str, str]]:
+    """The latest jobs given up on: (kind, the error's first words)."""
+    rows = await session.execute(
+        select(Job.kind, Job.last_error)
+        .where(Job.status == JobStatus.FAILED)
+        .order_by(Job.finished_at.desc(), Job.id.desc())
+        .limit(limit)
+    )
+    return [(kind, error or "") for kind, error in rows.all()]

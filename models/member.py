@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, SmallInteger, String, delete, select, true
+from sqlalchemy import BigInteger, Boolean, SmallInteger, String, delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -138,3 +138,19 @@ async def member_record(session: AsyncSession, member: Member) -> dict[str, Any]
             ),
         }
     }
+
+
+async def members_by_status(session: AsyncSession) -> dict[str, int]:
+    """How many members are in each status (for the operator's metrics)."""
+    rows = await session.execute(select(Member.status, func.count()).group_by(Member.status))
+    return {str(status): int(count) for status, count in rows.all()}
+
+
+async def active_members_by_region(session: AsyncSession) -> dict[str | None, int]:
+    """Active members per region (None: not stated), for the admins' /status."""
+    rows = await session.execute(
+        select(Member.region, func.count())
+        .where(Member.status == MemberStatus.ACTIVE)
+        .group_by(Member.region)
+    )
+    return {region: int(count) for region, count in rows.all()}

@@ -11,7 +11,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers", "models")
-AREAS = ("members", "groups", "polls", "meetings", "consensus")
+AREAS = (
+    "members",
+    "groups",
+    "polls",
+    "meetings",
+    "solidarity",
+    "consensus",
+    "audit",
+    "operations",
+)
 
 
 def modules() -> dict[str, Path]:

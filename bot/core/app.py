@@ -44,6 +44,7 @@ from bot.core.middlewares import (
     LocaleMiddleware,
     MemberMiddleware,
 )
+from bot.core.observe import Metrics, UpdateTimer
 from models.member import Member
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ class App:
     dp: Dispatcher
     registry: Registry
     services: list[Service] = field(default_factory=list)
+    metrics: Metrics = field(default_factory=Metrics)
 
     async def close(self) -> None:
         """Release the HTTP session, the FSM storage and the database pool."""
@@ -230,9 +232,10 @@ def create_dispatcher(
     i18n: Translator,
     clock: Clock,
     routers: Sequence[Router],
+    metrics: Metrics | None = None,
 ) -> Dispatcher:
-    """The Dispatcher with middlewares in order (session, FSM lock and state, commit, member,
-    locale) and the routers."""
+    """The Dispatcher with middlewares in order (timer, session, FSM lock and state, commit,
+    member, locale) and the routers."""
     storage, isolation = create_storage(settings, sessionmaker)
     # aiogram's FSM middleware is registered by hand below, after the session is opened, so
     # the state is read in the update's own session (one transaction, one statement).
@@ -240,6 +243,10 @@ def create_dispatcher(
     dp["settings"] = settings
     dp["clock"] = clock
     dp["sessionmaker"] = sessionmaker
+    if metrics is not None:
+        # In JSON logs every update gets its line (update id, type, outcome, duration).
+        level = logging.INFO if settings.log_format == "json" else logging.DEBUG
+        dp.update.outer_middleware(UpdateTimer(metrics, level))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(CommitMiddleware())
@@ -309,8 +316,13 @@ async def assemble(
     i18n = create_i18n(settings.default_locale)
     bot = create_bot(settings)
     routers = [*registry.routers, *registry.fallback_routers]
-    dp = create_dispatcher(settings, sessionmaker, i18n, clock, routers)
-    app = App(settings, clock, engine, sessionmaker, i18n, bot, dp, registry)
+    metrics = Metrics()
+    dp = create_dispatcher(settings, sessionmaker, i18n, clock, routers, metrics)
+    app = App(settings, clock, engine, sessionmaker, i18n, bot, dp, registry, metrics=metrics)
+    if settings.metrics_port and not settings.webhook_url:
+        from bot.core.observe import MetricsServer
+
+        app.services.insert(0, MetricsServer(app, settings.metrics_host, settings.metrics_port))
     dp["app"] = app
     dp["i18n_core"] = i18n
     for key, value in extra.items():

@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     delivery_retention_days: int = 60  # finished broadcasts and jobs are erased after this
     # Hold normal messages during each member's quiet hours (off: send at any hour).
     quiet_hours: bool = True
+    audit_retention_days: int = 730  # audit trail entries are erased after this
     run_delivery: bool = True
     run_scheduler: bool = True
     # Webhook mode (optional; long polling when unset).
@@ -73,6 +74,12 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8080
+    # Logs: "text" for people, "json" for log collectors (one object per line).
+    log_format: str = "text"
+    log_level: str = "INFO"
+    # /healthz and /metrics in polling and worker mode (the webhook server always has them).
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
 
     @field_validator("bot_token")
     @classmethod
@@ -105,6 +112,22 @@ class Settings(BaseSettings):
         if value not in SUPPORTED_LOCALES:
             raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
         return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        """Two formats; a typo would otherwise silently give the other one."""
+        if value not in ("text", "json"):
+            raise ValueError("must be text or json")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        """A level Python's logging knows."""
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value.upper()
 
     @field_validator("telegram_api_url")
     @classmethod

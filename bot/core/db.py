@@ -27,6 +27,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("connect_args", {"timeout": 30})
+        kwargs.setdefault("hide_parameters", True)
         engine = create_async_engine(url, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -40,6 +41,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # Error messages and SQL logs would otherwise carry the values: names, Telegram ids, texts.
+    kwargs.setdefault("hide_parameters", True)
     return create_async_engine(url, **kwargs)
 
 

@@ -19,7 +19,12 @@ def error_router(i18n: Translator) -> Router:
 
     @router.errors()
     async def on_error(event: ErrorEvent) -> None:
-        log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
+        log.exception(
+            "update %s failed",
+            event.update.update_id,
+            exc_info=event.exception,
+            extra={"update_id": event.update.update_id, "outcome": "error"},
+        )
         text = i18n.gettext("Sorry, something went wrong on our side. Please try again.")
         try:
             if event.update.callback_query:

@@ -10,6 +10,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from bot.core.app import App
+from bot.core.observe import add_routes
 
 log = logging.getLogger(__name__)
 
@@ -19,10 +20,14 @@ def create_web_app(app: App) -> web.Application:
     settings = app.settings
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     web_app = web.Application()
-    SimpleRequestHandler(dispatcher=app.dp, bot=app.bot, secret_token=secret).register(
-        web_app, path=settings.webhook_path
-    )
+    # Answer Telegram only once the update is handled and committed: a process killed
+    # mid-update leaves Telegram without an answer, so it sends the update again (to another
+    # process behind the proxy) instead of losing it.
+    SimpleRequestHandler(
+        dispatcher=app.dp, bot=app.bot, secret_token=secret, handle_in_background=False
+    ).register(web_app, path=settings.webhook_path)
     setup_application(web_app, app.dp, bot=app.bot)
+    add_routes(web_app, app)
 
     async def register(_: web.Application) -> None:
         assert settings.webhook_url

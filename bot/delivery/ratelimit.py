@@ -208,8 +208,9 @@ class FloodGateMiddleware(BaseRequestMiddleware):
 
     Requests made while an update is handled are replies and go first (see FloodGate)."""
 
-    def __init__(self, gate: FloodGate) -> None:
+    def __init__(self, gate: FloodGate, on_429: Callable[[], None] | None = None) -> None:
         self.gate = gate
+        self.on_429 = on_429
 
     async def __call__(
         self,
@@ -225,6 +226,8 @@ class FloodGateMiddleware(BaseRequestMiddleware):
             return await make_request(bot, method)
         except TelegramRetryAfter as exc:
             self.gate.pause(exc.retry_after)
+            if self.on_429 is not None:
+                self.on_429()
             raise
 
 

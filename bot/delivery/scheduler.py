@@ -25,6 +25,7 @@ from sqlalchemy import event, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.audit import prune_audit
 from models.base import utcnow
 from models.job import Job, JobStatus, prune_jobs
 
@@ -176,6 +177,7 @@ class Scheduler:
         info = dict(self.app.sessionmaker.kw.get("info") or {})
         info[WAKE_KEY] = self._on_commit
         self.app.sessionmaker.configure(info=info)
+        self.app.metrics.expect("scheduler")
         self._task = asyncio.create_task(self._loop(), name="scheduler")
 
     async def stop(self) -> None:
@@ -188,6 +190,7 @@ class Scheduler:
             except TimeoutError:
                 log.warning("a job did not finish in time; it will run again after its lease")
             self._task = None
+        self.app.metrics.forget("scheduler")
         info = dict(self.app.sessionmaker.kw.get("info") or {})
         info.pop(WAKE_KEY, None)
         self.app.sessionmaker.configure(info=info)
@@ -203,6 +206,7 @@ class Scheduler:
         last_reclaim = last_prune = -1e9
         loop = asyncio.get_running_loop()
         while not self._stopping:
+            self.app.metrics.beat("scheduler")
             try:
                 if loop.time() - last_reclaim > max(self.lease.total_seconds() / 3, 0.2):
                     await self._reclaim()
@@ -221,12 +225,15 @@ class Scheduler:
                 await asyncio.wait_for(self._wake.wait(), self.poll)
 
     async def _prune(self) -> None:
-        """Erase jobs finished longer ago than the retention period."""
-        before = utcnow() - timedelta(days=self.app.settings.delivery_retention_days)
+        """Erase jobs finished, and audit entries made, longer ago than their retention."""
+        settings = self.app.settings
+        before = utcnow() - timedelta(days=settings.delivery_retention_days)
+        audit_before = utcnow() - timedelta(days=settings.audit_retention_days)
         async with self.app.sessionmaker() as session, session.begin():
             erased = await prune_jobs(session, before)
-        if erased:
-            log.info("erased %d finished jobs", erased)
+            entries = await prune_audit(session, audit_before)
+        if erased or entries:
+            log.info("erased %d finished jobs and %d audit entries", erased, entries)
 
     async def _reclaim(self) -> None:
         """Jobs left `running` by a dead worker are pending again (their effects rolled back)."""
@@ -286,8 +293,10 @@ class Scheduler:
                     raise LookupError(f"no job handler for kind {job.kind!r}")
                 await handler(JobContext(self.app, session, job))
             self.ran += 1
+            self.app.metrics.jobs_run.labels("done").inc()
         except Exception as exc:
             log.exception("job %d failed", job_id)
+            self.app.metrics.jobs_run.labels("error").inc()
             error = exc
         if error is not None:
             await self._failed(job_id, revision, error)

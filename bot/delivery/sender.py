@@ -210,6 +210,7 @@ class DeliveryService:
         # does not hold back a send that already has its slot and bunch it up with the next.
         gc.freeze()
         self.writer.start()
+        self.app.metrics.expect("delivery")
         self._tasks = [
             asyncio.create_task(self._feed(), name="delivery-feeder"),
             asyncio.create_task(self._dispatch(), name="delivery-dispatcher"),
@@ -251,6 +252,7 @@ class DeliveryService:
                 log.exception("could not give back %d claims (back after the lease)", len(unsent))
         await self.writer.stop()
         self._tasks = []
+        self.app.metrics.forget("delivery")
         info = dict(self.app.sessionmaker.kw.get("info") or {})
         info.pop(WAKE_KEY, None)
         self.app.sessionmaker.configure(info=info)
@@ -535,6 +537,7 @@ class DeliveryService:
     def _finish(
         self, item: Item, status: DeliveryStatus, error: str | None = None, *, sent: bool = False
     ) -> None:
+        self.app.metrics.deliveries.labels(priority_name(item.priority), status.value).inc()
         self.writer.finished(
             item.id,
             status,
@@ -604,6 +607,7 @@ class DeliveryService:
                 if now - last_prune >= PRUNE_EVERY:
                     await self._prune()
                     last_prune = now
+                self.app.metrics.beat("delivery")
             except Exception:
                 log.exception("delivery housekeeping failed")
             await asyncio.sleep(tick)
@@ -633,6 +637,14 @@ def _item(row: Row[Any]) -> Item:
         parts_sent=row.parts_sent,
         message_id=row.message_id,
     )
+
+
+def priority_name(priority: int) -> str:
+    """A priority as a metrics label: its name, or the number for one outside the scale."""
+    try:
+        return Priority(priority).name.lower()
+    except ValueError:
+        return str(priority)
 
 
 def _describe(exc: BaseException) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,15 +10,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.app import App
 from bot.delivery import digest, notice
 from bot.delivery.attention import ATTENTION_KEY, DIGEST_JOB, Attention
-from bot.delivery.ratelimit import FloodGateMiddleware, build_gate
-from models.delivery import Broadcast, deliveries_of_member, forget_progress_chat
+from bot.delivery.queue import Priority
+from bot.delivery.ratelimit import FloodGate, FloodGateMiddleware, build_gate
+from models.delivery import (
+    Broadcast,
+    deliveries_of_member,
+    forget_progress_chat,
+    open_deliveries_by_priority,
+)
+from models.job import due_jobs
 from models.member import Member
 
 
 def install_delivery(app: App) -> None:
     """Pace every request of the bot, register the engine's own kinds and its services."""
     gate = build_gate(app.settings)
-    app.bot.session.middleware(FloodGateMiddleware(gate))
+    app.bot.session.middleware(FloodGateMiddleware(gate, app.metrics.rate_limited.inc))
+    app.metrics.add_refresher(functools.partial(engine_figures, app, gate))
     app.registry.add_renderer("notice", notice.render_notice)
     app.registry.add_job("notice", notice.run_notice_job)
     app.registry.add_data_section(deliveries_section)
@@ -39,6 +48,25 @@ def install_delivery(app: App) -> None:
             from bot.delivery.scheduler import Scheduler
 
             app.services.append(Scheduler(app))
+
+
+async def engine_figures(app: App, gate: FloodGate, session: AsyncSession) -> None:
+    """/metrics: the queue by priority (all processes), this process's 429 pause, due jobs."""
+    from bot.delivery.sender import priority_name
+
+    metrics = app.metrics
+    metrics.queued.clear()
+    for level in Priority:
+        metrics.queued.labels(priority_name(level)).set(0)
+    for priority, count in (await open_deliveries_by_priority(session)).items():
+        metrics.queued.labels(priority_name(priority)).set(count)
+    metrics.pause.set(max(0.0, gate.paused_until - gate.clock()))
+    due, late = await due_jobs(session, app.clock.now(), LATE_AFTER)
+    metrics.jobs_due.set(due)
+    metrics.jobs_late.set(late)
+
+
+LATE_AFTER = 60.0  # seconds past its time before a due job counts as late
 
 
 async def deliveries_section(session: AsyncSession, member: Member) -> dict[str, Any]:

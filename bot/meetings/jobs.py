@@ -23,6 +23,7 @@ from bot.meetings.views import (
     reminder_text,
     rsvp_keyboard,
 )
+from models.audit import AuditAction, record
 from models.meeting import (
     DatePoll,
     DateSlot,
@@ -153,6 +154,14 @@ async def cancel_meeting(
     """Cancel: no reminder will be sent, and members get a calendar file that removes it."""
     was_scheduled = meeting.status == MeetingStatus.SCHEDULED
     meeting.status = MeetingStatus.CANCELLED
+    await record(
+        session,
+        by,
+        AuditAction.MEETING_CANCELLED,
+        group_id=meeting.group_id,
+        object_kind="meeting",
+        object_id=meeting.id,
+    )
     poll = await get_poll(session, meeting.id)
     if poll is not None:
         poll.is_open = False

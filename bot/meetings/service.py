@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.meetings.drafts import build_meeting, build_poll
 from bot.meetings.jobs import announce, post_minutes, send_date_poll
+from models.audit import AuditAction, record
 from models.group import GroupRole, MembershipStatus, is_coordinator, memberships_of
 from models.meeting import (
     Meeting,
@@ -106,6 +107,14 @@ async def publish(
     meeting = build_meeting(draft, member, now)
     session.add(meeting)
     await session.flush()
+    await record(
+        session,
+        member,
+        AuditAction.MEETING_SCHEDULED,
+        group_id=meeting.group_id,
+        object_kind="meeting",
+        object_id=meeting.id,
+    )
     invited = await count_ids(session, audience_ids(meeting))
     if draft.get("mode") == "poll":
         poll = build_poll(draft, now)

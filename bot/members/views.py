@@ -95,6 +95,8 @@ def help_text(member: Member | None, _: Gettext) -> str:
         lines.append("")
         lines.append(_("<b>As a network admin</b> you receive membership requests here."))
         lines.append(_("/newmeeting: schedule a meeting or find a date"))
+        lines.append(_("/audit: the record of admins' and coordinators' actions"))
+        lines.append(_("/status: how the service is doing"))
     return "\n".join(lines)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from bot.core.config import SUPPORTED_LOCALES
 from bot.polls.closing import check_closing
 from bot.polls.tally import Tally, count_cells, tally, tally_cells
+from models.audit import AuditAction, record_for_groups
 from models.group import GroupMembership, GroupRole, MembershipStatus, WorkingGroup
 from models.member import Member
 from models.poll import (
@@ -353,6 +354,14 @@ async def save_poll(session: AsyncSession, draft: Draft, creator: Member, now: d
     poll = draft.build(creator.id, now)
     session.add(poll)
     await session.flush()
+    await record_for_groups(
+        session,
+        creator,
+        AuditAction.POLL_CREATED,
+        poll.group_ids,
+        object_kind="poll",
+        object_id=poll.id,
+    )
     return poll
 
 

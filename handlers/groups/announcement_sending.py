@@ -25,6 +25,7 @@ from handlers.groups.announcement_drafting import (
     show_panel,
 )
 from handlers.ui import clear_buttons
+from models.audit import AuditAction, record
 from models.group import WorkingGroup, count_audience
 from models.member import Member
 
@@ -111,6 +112,14 @@ async def send(
     await call.answer()
     await clear_buttons(call)
     if new:
+        await record(
+            session,
+            member,
+            AuditAction.ANNOUNCEMENT_SENT,
+            group_id=group.id,
+            object_kind="broadcast",
+            object_id=broadcast.id,
+        )
         await call.message.answer(
             _("✅ Sending now (recipients: {count}). I will show the progress here.").format(
                 count=broadcast.total

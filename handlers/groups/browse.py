@@ -17,6 +17,7 @@ from bot.groups.service import Groups
 from bot.groups.views import leave_question, remove_question, request_message
 from handlers.filters import ActiveMember, GroupAccess, Need, may_coordinate, not_coordinator
 from handlers.ui import clear_buttons, replace_message
+from models.audit import AuditAction, record
 from models.group import (
     GroupMembership,
     MembershipStatus,
@@ -263,6 +264,9 @@ async def decide_request(
         await clear_buttons(call)
         return
     name = html.escape(person.display_name)
+    assert member is not None  # may_coordinate refuses anyone else
+    action = AuditAction.JOIN_APPROVED if callback_data.approve else AuditAction.JOIN_DECLINED
+    await record(session, member, action, group_id=group.id, subject=person)
     if callback_data.approve:
         await groups.approve(link, group, person)
         outcome = _("✅ {name} was approved.").format(name=name)
@@ -305,6 +309,7 @@ async def remove_member(
         await replace_message(call, text, markup)
         return
     await groups.remove(group, link, person)
+    await record(session, member, AuditAction.MEMBER_REMOVED, group_id=group.id, subject=person)
     await call.answer(
         _("{name} was removed from {group}.").format(name=person.display_name, group=name)
     )

@@ -14,6 +14,7 @@ from bot.groups.callbacks import ManageCb
 from bot.groups.service import Groups
 from handlers.filters import GroupAccess, Need
 from handlers.ui import replace_message
+from models.audit import AuditAction, record
 from models.group import GroupMembership, WorkingGroup
 from models.member import Member
 
@@ -77,6 +78,7 @@ async def appoint_coordinator(
     call: CallbackQuery,
     callback_data: ManageCb,
     group: WorkingGroup,
+    member: Member,
     session: AsyncSession,
     _: Gettext,
     locale: str,
@@ -94,6 +96,9 @@ async def appoint_coordinator(
         )
     else:
         await appoint(groups, group, link, person)
+        await record(
+            session, member, AuditAction.COORDINATOR_APPOINTED, group_id=group.id, subject=person
+        )
         await call.answer(_("{name} is now a coordinator.").format(name=person.display_name))
     await replace_message(call, *await coordinators_screen(groups, group, _, locale))
 
@@ -103,6 +108,7 @@ async def dismiss_coordinator(
     call: CallbackQuery,
     callback_data: ManageCb,
     group: WorkingGroup,
+    member: Member,
     session: AsyncSession,
     _: Gettext,
     locale: str,
@@ -116,6 +122,9 @@ async def dismiss_coordinator(
     person, link = found
     if link.is_coordinator:
         await dismiss(groups, group, link, person)
+        await record(
+            session, member, AuditAction.COORDINATOR_DISMISSED, group_id=group.id, subject=person
+        )
         await call.answer(_("{name} is no longer a coordinator.").format(name=person.display_name))
     else:
         await call.answer()

@@ -30,6 +30,7 @@ from bot.groups.callbacks import ManageCb
 from bot.groups.service import Groups
 from handlers.filters import network_admin, not_admin
 from handlers.ui import clean_text, clear_buttons
+from models.audit import AuditAction, record
 from models.group import get_group_by_code
 from models.member import Member
 
@@ -134,13 +135,14 @@ async def new_description(
     app: App,
 ) -> None:
     """The description; this creates the group."""
-    if await admin_now(message, member, state, _) is None:
+    admin = await admin_now(message, member, state, _)
+    if admin is None:
         return
     description = valid_description(message.text or "")
     if description is None:
         await message.answer(description_problem(_))
         return
-    await create(message, state, session, description, _, locale, clock, app)
+    await create(message, admin, state, session, description, _, locale, clock, app)
 
 
 @router.callback_query(ManageCb.filter(F.action == "keepdesc"), StateFilter(GroupNew.description))
@@ -155,17 +157,18 @@ async def skip_description(
     app: App,
 ) -> None:
     """No description for now; this creates the group."""
-    if not network_admin(member):
+    if member is None or not network_admin(member):
         await call.answer(not_admin(_), show_alert=True)
         return
     assert isinstance(call.message, Message)
     await call.answer()
     await clear_buttons(call)
-    await create(call.message, state, session, "", _, locale, clock, app)
+    await create(call.message, member, state, session, "", _, locale, clock, app)
 
 
 async def create(
     message: Message,
+    member: Member,
     state: FSMContext,
     session: AsyncSession,
     description: str,
@@ -188,6 +191,7 @@ async def create(
     if group is None:
         await message.answer(_("The code is taken. Please start again."))
         return
+    await record(session, member, AuditAction.GROUP_CREATED, group_id=group.id, detail=group.code)
     groups = Groups.of(session, app)
     await message.answer(
         _("✅ The group <b>{group}</b> was created.").format(

@@ -19,7 +19,9 @@ from bot.groups.callbacks import LinkCb
 from bot.groups.service import Groups
 from handlers.filters import GroupAccess, Need
 from handlers.ui import clear_buttons
+from models.audit import AuditAction, record
 from models.group import WorkingGroup
+from models.member import Member
 
 router = Router(name=__name__)
 router.callback_query.filter(F.message.chat.type == "private")
@@ -32,6 +34,7 @@ async def confirm_link(
     call: CallbackQuery,
     callback_data: LinkCb,
     group: WorkingGroup,
+    member: Member,
     session: AsyncSession,
     _: Gettext,
     locale: str,
@@ -55,6 +58,7 @@ async def confirm_link(
         await clear_buttons(call)
         return
     title = await link_chat(groups, group, callback_data.chat_id)
+    await record(session, member, AuditAction.CHAT_LINKED, group_id=group.id, detail=group.code)
     await call.answer()
     name = html.escape(groups.name(group, locale))
     await call.message.edit_text(

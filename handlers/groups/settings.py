@@ -15,7 +15,9 @@ from bot.groups.callbacks import ManageCb
 from bot.groups.service import Groups
 from handlers.filters import GroupAccess, Need
 from handlers.ui import replace_message
+from models.audit import AuditAction, record
 from models.group import WorkingGroup
+from models.member import Member
 
 router = Router(name=__name__)
 router.callback_query.filter(F.message.chat.type == "private")
@@ -67,6 +69,7 @@ async def set_archived(
     call: CallbackQuery,
     callback_data: ManageCb,
     group: WorkingGroup,
+    member: Member,
     session: AsyncSession,
     _: Gettext,
     locale: str,
@@ -74,6 +77,8 @@ async def set_archived(
 ) -> None:
     """Archive (no new members, hidden from the list) or restore."""
     group.archived = callback_data.arg == "1"
+    action = AuditAction.GROUP_ARCHIVED if group.archived else AuditAction.GROUP_RESTORED
+    await record(session, member, action, group_id=group.id, detail=group.code)
     await call.answer(
         _("The group is archived.") if group.archived else _("The group is active again.")
     )
@@ -84,6 +89,7 @@ async def set_archived(
 async def unlink(
     call: CallbackQuery,
     group: WorkingGroup,
+    member: Member,
     session: AsyncSession,
     _: Gettext,
     locale: str,
@@ -92,5 +98,6 @@ async def unlink(
     """Disconnect the group's chat (the chat itself is left as it is)."""
     groups = Groups.of(session, app)
     await groups.unlink_chat(group)
+    await record(session, member, AuditAction.CHAT_UNLINKED, group_id=group.id, detail=group.code)
     await call.answer(_("The chat is no longer linked to this group."))
     await show_manage(call, groups, group, _, locale)

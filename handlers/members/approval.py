@@ -16,6 +16,7 @@ from bot.members.callbacks import ReviewCb
 from bot.members.membership import tell_member
 from handlers.filters import network_admin, not_admin
 from handlers.ui import clear_buttons
+from models.audit import AuditAction, record
 from models.member import Member, MemberStatus, get_member_by_id
 
 router = Router(name=__name__)
@@ -48,7 +49,10 @@ async def review(
         await call.answer(_("This request was already decided."), show_alert=True)
         await clear_buttons(call)
         return
+    assert member is not None
     candidate.status = MemberStatus.ACTIVE if callback_data.approve else MemberStatus.DECLINED
+    action = AuditAction.MEMBER_APPROVED if callback_data.approve else AuditAction.MEMBER_DECLINED
+    await record(session, member, action, subject=candidate)
     await session.commit()
     name = html.escape(candidate.display_name)
     outcome = (

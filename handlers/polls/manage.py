@@ -16,6 +16,7 @@ from bot.polls.service import VoteResult, can_manage
 from bot.polls.views import CloseCb, CommentsCb, ExportCb, ResultsCb, close_question, refusal
 from handlers.polls.access import PollNeed, poll_router
 from handlers.ui import clear_buttons
+from models.audit import AuditAction, record_for_groups
 from models.member import Member
 from models.poll import Poll, has_participated
 
@@ -54,6 +55,14 @@ async def export(
     assert isinstance(call.message, Message)
     await call.answer()
     report = await manager_report(session, poll, member.locale, member.tz, _)
+    await record_for_groups(
+        session,
+        member,
+        AuditAction.RESULTS_EXPORTED,
+        poll.group_ids,
+        object_kind="poll",
+        object_id=poll.id,
+    )
     assert report.chart is not None and report.table is not None
     for name, data in (report.chart, report.table):
         await call.message.answer_document(BufferedInputFile(data, filename=name))
@@ -101,7 +110,15 @@ async def close(
         return
     await call.answer()
     await clear_buttons(call)
-    await finish_poll(session, app, poll, clock.now())
+    if await finish_poll(session, app, poll, clock.now()):
+        await record_for_groups(
+            session,
+            member,
+            AuditAction.POLL_CLOSED,
+            poll.group_ids,
+            object_kind="poll",
+            object_id=poll.id,
+        )
     await call.message.answer(
         _("🔒 The consultation is closed. The results are on their way to you.")
     )

@@ -1,0 +1,1 @@
+"""The audit trail: reading and exporting the record of coordinators' and admins' actions."""

@@ -1,0 +1,1 @@
+"""What network admins see of the running service: /status."""
