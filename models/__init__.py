@@ -8,6 +8,7 @@ from models.group import (
     GroupMembership,
     GroupRemoval,
     GroupTranslation,
+    RemovalToken,
     WorkingGroup,
 )
 from models.job import Job
@@ -26,11 +27,13 @@ from models.poll import (
     AnonymousComment,
     NamedVote,
     Participation,
+    PendingBallot,
     Poll,
     PollComment,
     PollGroup,
     PollOption,
     PollTranslation,
+    VoterToken,
 )
 
 __all__ = [
@@ -56,14 +59,17 @@ __all__ = [
     "MemberStatus",
     "NamedVote",
     "Participation",
+    "PendingBallot",
     "Poll",
     "PollComment",
     "PollGroup",
     "PollOption",
     "PollTranslation",
+    "RemovalToken",
     "Role",
     "Rsvp",
     "UTCDateTime",
+    "VoterToken",
     "WorkingGroup",
     "utcnow",
 ]

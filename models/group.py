@@ -185,6 +185,18 @@ class GroupRemoval(Base):
     removed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class RemovalToken(Base):
+    """A keyed one-way token (HMAC of the group and the Telegram id) of a removal: survives
+    /forget, so a removed member cannot erase themselves and walk straight back in."""
+
+    __tablename__ = "group_removal_tokens"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("working_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
 # --- groups ----------------------------------------------------------------------------------
 
 

@@ -155,6 +155,7 @@ def make_settings(
         "admin_ids": [],
         "default_locale": "en",
         "open_registration": False,
+        "privacy_key": "test-privacy-key",
     }
     values.update(extra)
     return load_settings(**values)

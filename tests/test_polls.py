@@ -18,6 +18,7 @@ from models.member import Member
 from models.poll import (
     AnonymousBallot,
     Participation,
+    PendingBallot,
     Poll,
     PollKind,
     PollStatus,
@@ -186,11 +187,14 @@ def poll_message(fake: FakeTelegram, chat_id: int, question: str) -> dict[str, A
 
 
 async def ballots(bot: RunningBot, poll_id: int) -> list[dict[str, Any]]:
+    """The poll's secret ballots, in the box and still waiting in the pool."""
+
     async def read(session: Any) -> list[dict[str, Any]]:
-        rows = await session.execute(
-            select(AnonymousBallot.__table__).where(AnonymousBallot.poll_id == poll_id)
-        )
-        return [dict(row) for row in rows.mappings().all()]
+        found = []
+        for table in (AnonymousBallot, PendingBallot):
+            rows = await session.execute(select(table.__table__).where(table.poll_id == poll_id))
+            found += [dict(row) for row in rows.mappings().all()]
+        return found
 
     result: list[dict[str, Any]] = await bot.db(read)
     return result

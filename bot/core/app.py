@@ -7,6 +7,7 @@ start-up and adds its routers, delivery renderers, scheduled jobs, `/mydata` sec
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -30,6 +31,7 @@ from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import Message
 from aiohttp.payload import BytesPayload
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.clock import Clock
@@ -44,6 +46,7 @@ from bot.core.middlewares import (
     LocaleMiddleware,
     MemberMiddleware,
 )
+from bot.core.privacy import load_privacy_key
 from models.member import Member
 
 log = logging.getLogger(__name__)
@@ -127,9 +130,30 @@ class App:
     dp: Dispatcher
     registry: Registry
     services: list[Service] = field(default_factory=list)
+    privacy_key: bytes = b""
+    # Work started after a commit (scrubbing old row versions): kept until done.
+    background: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def after_commit(self, session: AsyncSession, work: Callable[[], Awaitable[None]]) -> None:
+        """Run `work` in the background once the session's transaction has committed."""
+
+        async def guarded() -> None:
+            try:
+                await work()
+            except Exception:
+                log.exception("work after a commit failed")
+
+        def start(_session: Any) -> None:
+            task = asyncio.get_running_loop().create_task(guarded())
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
+
+        event.listen(session.sync_session, "after_commit", start, once=True)
 
     async def close(self) -> None:
         """Release the HTTP session, the FSM storage and the database pool."""
+        if self.background:
+            await asyncio.wait(list(self.background), timeout=30)
         await self.bot.session.close()
         await self.dp.storage.close()
         await self.dp.fsm.events_isolation.close()
@@ -305,6 +329,8 @@ async def assemble(
     routers = [*registry.routers, *registry.fallback_routers]
     dp = create_dispatcher(settings, sessionmaker, i18n, clock, routers)
     app = App(settings, clock, engine, sessionmaker, i18n, bot, dp, registry)
+    secret = settings.privacy_key.get_secret_value() if settings.privacy_key else None
+    app.privacy_key = load_privacy_key(secret, settings.data_dir)
     dp["app"] = app
     dp["i18n_core"] = i18n
     for key, value in extra.items():

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     delivery_retention_days: int = 60  # finished broadcasts and jobs are erased after this
     run_delivery: bool = True
     run_scheduler: bool = True
+    # Key of the one-way tokens that outlive /forget (who voted, who was removed); when unset
+    # it is made once and kept in DATA_DIR/privacy.key. Set it when several hosts run the bot.
+    privacy_key: SecretStr | None = None
     # Webhook mode (optional; long polling when unset).
     webhook_url: str | None = None
     webhook_path: str = "/telegram"

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.queue import Outgoing, Priority, RenderContext, enqueue_broadcast
 from bot.delivery.scheduler import JobContext, cancel_jobs, schedule
+from bot.polls.ballot_box import scrub_box_after_commit
 from bot.polls.messages import (
     PollMessage,
     manager_report,
@@ -79,6 +80,8 @@ async def finish_poll(session: AsyncSession, app: App, poll: Poll, now: datetime
     the coordinator chose otherwise) and the full report to the coordinator."""
     if not await close_poll(session, poll, now):
         return False
+    if poll.anonymous:
+        scrub_box_after_commit(app, session)
     await cancel_jobs(session, job_key(poll.id))
     if poll.share_results:
         await enqueue_broadcast(

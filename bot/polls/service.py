@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from bot.core.config import SUPPORTED_LOCALES
+from bot.core.privacy import keyed_token
+from bot.polls.ballot_box import empty_pool
 from bot.polls.closing import check_closing
 from bot.polls.tally import Tally, count_cells, tally, tally_cells
 from models.group import GroupMembership, GroupRole, MembershipStatus, WorkingGroup
@@ -25,6 +27,7 @@ from models.poll import (
     Audience,
     NamedVote,
     Participation,
+    PendingBallot,
     Poll,
     PollComment,
     PollGroup,
@@ -32,6 +35,7 @@ from models.poll import (
     PollOption,
     PollStatus,
     PollTranslation,
+    VoterToken,
     add_participation,
     has_participated,
     member_in_audience,
@@ -382,10 +386,21 @@ def is_block(poll: Poll, choices: int) -> bool:
     return poll.kind == PollKind.CONSENT and choices == 1 << BLOCK
 
 
+def voter_token(key: bytes, poll: Poll, member: Member) -> str:
+    """The keyed one-way token saying this member voted in this poll (outlives /forget)."""
+    return keyed_token(key, "poll", poll.id, member.telegram_id)
+
+
 async def check_vote(
-    session: AsyncSession, poll: Poll | None, member: Member, choices: int, now: datetime
+    session: AsyncSession,
+    poll: Poll | None,
+    member: Member,
+    choices: int,
+    now: datetime,
+    key: bytes = b"",
 ) -> VoteResult | None:
-    """Why this vote cannot be taken, or None when it can."""
+    """Why this vote cannot be taken, or None when it can (`key`: the server's privacy key,
+    whose token stops a second secret vote by someone who erased themselves since)."""
     if poll is None or not member.is_active or not await member_in_audience(session, poll, member):
         return VoteResult.NOT_FOR_YOU
     if not poll.is_open or now >= poll.closes_at:
@@ -394,6 +409,10 @@ async def check_vote(
         return VoteResult.OUT_OF_RANGE
     if poll.anonymous and await has_participated(session, poll.id, member.id):
         return VoteResult.ALREADY_VOTED
+    if poll.anonymous and key:
+        token = await session.get(VoterToken, (poll.id, voter_token(key, poll, member)))
+        if token is not None:
+            return VoteResult.ALREADY_VOTED
     return None
 
 
@@ -404,10 +423,11 @@ async def cast_vote(
     choices: int,
     now: datetime,
     reason: Comment | None = None,
+    key: bytes = b"",
 ) -> VoteResult:
-    """Record an answer: a secret ballot plus the bare fact of participation, or a named vote.
-    A block counts only with a reason (text or voice)."""
-    refused = await check_vote(session, poll, member, choices, now)
+    """Record an answer: a secret ballot (into the pool, see ballot_box) plus the bare fact of
+    participation and its keyed token, or a named vote. A block counts only with a reason."""
+    refused = await check_vote(session, poll, member, choices, now, key)
     if refused is not None:
         return refused
     assert poll is not None
@@ -439,8 +459,10 @@ async def cast_vote(
     session.add(participation)
     session.info.setdefault(KEEP_LOADED, []).append(participation)
     if poll.anonymous:
+        if key:
+            session.add(VoterToken(poll_id=poll.id, token=voter_token(key, poll, member)))
         session.add(
-            AnonymousBallot(
+            PendingBallot(
                 poll_id=poll.id,
                 choices=choices,
                 region=member.region,
@@ -533,6 +555,7 @@ async def close_poll(session: AsyncSession, poll: Poll, now: datetime) -> bool:
     poll.status = PollStatus.CLOSED
     poll.closed_at = now
     if poll.anonymous:
+        await empty_pool(session, poll.id, everything=True)
         poll.results = tally_cells(poll.option_count, await count_cells(session, poll)).to_json()
         await seal_ballots(session, poll)
     await session.flush()

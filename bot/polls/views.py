@@ -11,6 +11,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.core import geo
 from bot.core.i18n import format_number, format_share, format_when
+from bot.polls.ballot_box import POOL_BATCH
 from bot.polls.service import Comment, VoteResult
 from bot.polls.tally import SMALL_GROUP, Counts, Tally
 from models.poll import BLOCK, Poll, PollKind
@@ -328,6 +329,13 @@ def results_text(
     else:
         lines.append(_("This consultation is closed."))
     lines.append(_("Answers: {count}").format(count=format_number(counts.voters, locale)))
+    if poll.is_open and poll.anonymous:
+        lines.append(
+            _(
+                "Secret ballot: results so far change only in steps of at least {count} "
+                "answers (and at the close), so no one's answer can be read from a change."
+            ).format(count=POOL_BATCH)
+        )
     if poll.kind == PollKind.MULTIPLE:
         lines.append(_("(Several answers were possible, so shares add up to more than 100%.)"))
     lines.append("")

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.app import App
 from bot.core.clock import Clock
+from bot.polls.ballot_box import settle
 from bot.polls.messages import PollMessage, poll_for
 from bot.polls.service import Draft, VoteResult, check_vote, is_block
 from bot.polls.service import cast_vote as record_vote
@@ -71,6 +72,9 @@ async def after_vote(
         await event.answer(_("✅ Your answer was changed."))
     if message_id is not None:
         await refresh(bot, member.telegram_id, message_id, pm)
+    if poll.anonymous:
+        await session.commit()  # end this update's read, so the log can be checkpointed
+        await settle(app, poll.id)  # the pool enters the box once a batch is full
 
 
 @router.callback_query(VoteCb.filter(), flags={"poll": PollNeed.ANSWER})
@@ -95,7 +99,7 @@ async def vote(
         await call.answer(refusal(VoteResult.OUT_OF_RANGE, _), show_alert=True)
         return
     choices = 1 << callback_data.option
-    refused = await check_vote(session, poll, member, choices, clock.now())
+    refused = await check_vote(session, poll, member, choices, clock.now(), app.privacy_key)
     if refused is not None:
         await call.answer(refusal(refused, _), show_alert=True)
         return
@@ -103,7 +107,7 @@ async def vote(
         await call.answer()
         await ask_reason(call.message, state, poll, choices, _)
         return
-    result = await record_vote(session, poll, member, choices, clock.now())
+    result = await record_vote(session, poll, member, choices, clock.now(), key=app.privacy_key)
     await after_vote(result, call, poll, member, session, _, app, bot, call.message.message_id)
 
 
@@ -140,7 +144,9 @@ async def reason_given(
     poll, voter, reason = found
     data = await state.get_data()
     choices = int(data.get("choices", 0))
-    result = await record_vote(session, poll, voter, choices, clock.now(), reason=reason)
+    result = await record_vote(
+        session, poll, voter, choices, clock.now(), reason=reason, key=app.privacy_key
+    )
     await end_answer(state)
     await after_vote(result, message, poll, voter, session, _, app, bot, data.get("poll_message"))
 
@@ -255,5 +261,7 @@ async def submit(
     if callback_data.mask == 0:
         await call.answer(_("Tick at least one answer first."), show_alert=True)
         return
-    result = await record_vote(session, poll, member, callback_data.mask, clock.now())
+    result = await record_vote(
+        session, poll, member, callback_data.mask, clock.now(), key=app.privacy_key
+    )
     await after_vote(result, call, poll, member, session, _, app, bot, call.message.message_id)
