@@ -5,22 +5,35 @@ write-ahead log (SQLite) must do no better than chance, and /forget gives no sec
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import sqlite3
 import tempfile
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, text
 
+from bot.polls.answering import ANSWER_TTL, expire_answers
 from bot.polls.ballot_box import POOL_BATCH
 from models.poll import AnonymousBallot, Participation, PendingBallot, PollKind, VoterToken
 from tests.conftest import add_member
 from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 from tests.test_poll_flows import count, quick_poll
-from tests.test_polls import COORDINATOR, NOW, PEOPLE, eventually, has_text, network, poll_message
+from tests.test_polls import (
+    COORDINATOR,
+    NOW,
+    PEOPLE,
+    backend_of,
+    eventually,
+    fsm_rows,
+    has_text,
+    network,
+    poll_message,
+)
 
 QUESTION = "Which campaign do we lead in 2027?"
 OPTIONS = [f"Campaign {letter}" for letter in "ABCDEFGHIJKL"]
@@ -320,3 +333,27 @@ async def rejoin(session: Any, telegram_id: int) -> None:
     group = await session.scalar(select(WorkingGroup).where(WorkingGroup.code == "women"))
     session.add(GroupMembership(group_id=group.id, member_id=member.id))
     await session.commit()
+
+
+async def test_an_abandoned_block_reason_leaves_no_choice_and_expires(
+    bot: RunningBot, fake: FakeTelegram, client: Callable[..., Any], clock: Any
+) -> None:
+    clock.set(NOW)
+    await network(bot, fake)
+    question = "Do we sign the joint letter?"
+    await quick_poll(bot, COORDINATOR, question=question, kind=PollKind.CONSENT)
+    voter = VOTERS[2]
+    await eventually(lambda: has_text(fake, voter, question))
+    joy = client(voter, "Joy")
+    await joy.click("⛔ Block", poll_message(fake, voter, question))
+    stored = await fsm_rows(bot, backend_of(bot), voter)
+    assert stored and "choices" not in json.dumps(stored) and "block" not in json.dumps(stored)
+    assert bot.app is not None
+    assert await expire_answers(bot.app) == 0  # not abandoned yet
+    clock.set(NOW + ANSWER_TTL + timedelta(minutes=1))
+    assert await expire_answers(bot.app) == 1
+    assert await fsm_rows(bot, backend_of(bot), voter) == {}
+    # what she writes now is not taken as a reason
+    reply = await joy.send("I changed my mind")
+    assert not any("block" in m.get("text", "").lower() for m in reply)
+    assert await count(bot, AnonymousBallot, 1) == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from models.fsm import FsmRecord
 from models.group import GroupMembership, GroupRole, GroupTranslation, WorkingGroup
 from models.member import Member
 from models.poll import (
@@ -200,6 +202,29 @@ async def ballots(bot: RunningBot, poll_id: int) -> list[dict[str, Any]]:
     return result
 
 
+def backend_of(bot: RunningBot) -> str:
+    assert bot.app is not None
+    return "redis" if bot.app.settings.redis_url else "sql"
+
+
+async def fsm_rows(bot: RunningBot, where: str, telegram_id: int) -> dict[str, Any]:
+    """Everything the conversation store holds for this user (SQL rows or Redis keys)."""
+    assert bot.app is not None
+    if where == "redis":
+        storage: Any = bot.app.dp.storage
+        found = {}
+        async for key in storage.redis.scan_iter(match=f"fsm:*{telegram_id}:{telegram_id}:*"):
+            if await storage.redis.type(key) in (b"string", "string"):
+                found[str(key)] = str(await storage.redis.get(key))
+        return found
+    rows = await bot.db(
+        lambda s: s.execute(
+            select(FsmRecord.state, FsmRecord.data).where(FsmRecord.user_id == telegram_id)
+        )
+    )
+    return {str(state): data for state, data in rows.all()}
+
+
 async def participants(bot: RunningBot, poll_id: int) -> int:
     return int(
         await bot.db(
@@ -264,9 +289,17 @@ async def test_secret_consent_poll_from_creation_to_results(
     assert len(await ballots(bot, poll.id)) == len(ANSWERS)
     assert await participants(bot, poll.id) == len(ANSWERS)
     await diego.click("⛔ Bloquear", poll_message(fake, 600_208, QUESTION_ES))
+    # while he writes, the conversation state holds the poll, never his choice
+    assert "choices" not in json.dumps(await fsm_rows(bot, backend_of(bot), 600_208))
     reply = await diego.send("Falta consultar a las comunidades rurales")
-    assert any("contada" in m.get("text", "") for m in reply)
+    assert "bloqueo" in reply[-1]["text"] and len(await ballots(bot, poll.id)) == len(ANSWERS)
+    assert reply[-1]["reply_to_message"]["text"] == "Falta consultar a las comunidades rurales"
+    assert await fsm_rows(bot, backend_of(bot), 600_208) == {}
+    await diego.click("⛔ Bloquear, con este motivo", reply[-1])
+    assert "contada" in str(diego.callback_answer())
     assert len(await ballots(bot, poll.id)) == len(ANSWERS) + 1
+    reasons = [row["reason"] for row in await ballots(bot, poll.id) if row["reason"]]
+    assert reasons == ["Falta consultar a las comunidades rurales"]
 
     # a second secret vote is refused and changes nothing
     joy_user = users[600_203]

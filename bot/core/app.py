@@ -78,6 +78,11 @@ class Registry:
     data_sections: list[DataSection] = field(default_factory=list)
     forget_steps: list[ForgetStep] = field(default_factory=list)
     deep_links: dict[str, DeepLink] = field(default_factory=dict)
+    maintenance: list[Callable[[App], Awaitable[Any]]] = field(default_factory=list)
+
+    def add_maintenance(self, task: Callable[[App], Awaitable[Any]]) -> None:
+        """Housekeeping the scheduler runs about once an hour (expiring abandoned state)."""
+        self.maintenance.append(task)
 
     def include_routers(self, *routers: Router) -> None:
         """Routers tried in the order the areas add them."""

@@ -227,6 +227,8 @@ class Scheduler:
             erased = await prune_jobs(session, before)
         if erased:
             log.info("erased %d finished jobs", erased)
+        for task in self.app.registry.maintenance:
+            await task(self.app)
 
     async def _reclaim(self) -> None:
         """Jobs left `running` by a dead worker are pending again (their effects rolled back)."""

@@ -29,6 +29,14 @@ class VoteCb(CallbackData, prefix="pv"):
     option: int
 
 
+class BlockCb(CallbackData, prefix="pb"):
+    """Confirm a block on a secret poll: the reason is the member's message this button's
+    message replies to, so the choice is never stored beside the member while they write."""
+
+    poll: int
+    message: int  # the poll message to show in its answered state (0: none)
+
+
 class PickCb(CallbackData, prefix="pk"):
     """Tick or untick an option of a multiple-choice poll; the ticks travel in `mask`."""
 

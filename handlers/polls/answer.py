@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.app import App
 from bot.core.clock import Clock
+from bot.polls.answering import PollAnswer
 from bot.polls.ballot_box import settle
 from bot.polls.messages import PollMessage, poll_for
 from bot.polls.service import Draft, VoteResult, check_vote, is_block
@@ -21,7 +22,6 @@ from bot.polls.service import cast_vote as record_vote
 from bot.polls.views import PickCb, SubmitCb, VoteCb, poll_keyboard, refusal
 from handlers.polls.access import PollNeed, poll_router, preview_refusal
 from handlers.polls.writing import (
-    PollAnswer,
     begin_answer,
     cancel_button,
     end_answer,
@@ -105,17 +105,30 @@ async def vote(
         return
     if is_block(poll, choices):
         await call.answer()
-        await ask_reason(call.message, state, poll, choices, _)
+        await ask_reason(call.message, state, poll, choices, _, clock)
         return
     result = await record_vote(session, poll, member, choices, clock.now(), key=app.privacy_key)
     await after_vote(result, call, poll, member, session, _, app, bot, call.message.message_id)
 
 
 async def ask_reason(
-    message: Message, state: FSMContext, poll: Poll, choices: int, _: Gettext
+    message: Message, state: FSMContext, poll: Poll, choices: int, _: Gettext, clock: Clock
 ) -> None:
-    """Ask why the member blocks; nothing is counted until they say."""
-    await begin_answer(state, poll=poll.id, choices=choices, poll_message=message.message_id)
+    """Ask why the member blocks; nothing is counted until they say. On a secret poll the
+    state does not hold the choice (it comes back in the button confirming the reason)."""
+    if poll.anonymous:
+        await begin_answer(
+            state, PollAnswer.writing, clock.now(), poll=poll.id, poll_message=message.message_id
+        )
+    else:
+        await begin_answer(
+            state,
+            PollAnswer.reason,
+            clock.now(),
+            poll=poll.id,
+            choices=choices,
+            poll_message=message.message_id,
+        )
     await message.answer(
         _(
             "⛔ You chose to <b>block</b>. A block stops a consensus decision, so please say "
