@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.groups.callbacks import GroupCb
-from models.group import GroupRemoval, MembershipStatus
+from models.group import GroupRemoval, MembershipStatus, RemovalToken
 from tests.conftest import add_member
 from tests.fake_telegram import FakeTelegram
 from tests.groupkit import (
@@ -254,6 +254,42 @@ async def test_coordinator_removes_a_member(
     assert (await membership_row(bot, group, ivan.id)).status == MembershipStatus.PENDING
     await fake.settle(hana.chat_id)
     assert "Ivan" in hana.last()["text"] and "✅ Approve" in hana.buttons()
+
+
+async def test_a_removed_member_cannot_forget_and_walk_back_in(
+    bot: RunningBot, client: Any, fake: FakeTelegram
+) -> None:
+    coordinator = await add_member(bot, 5060, "Hana")
+    ivan = await add_member(bot, 5061, "Ivan", locale="es", country="AR")
+    group = await make_group(bot)
+    await add_to_group(bot, group, coordinator, coordinator=True)
+    await add_to_group(bot, group, ivan)
+    hana = client(5060, "Hana")
+    user = client(5061, "Ivan", language_code="es")
+    await hana.send("/groups")
+    await hana.click("⭐ Women and ESCR")
+    await hana.click("👥 Members")
+    await hana.click("Remove Ivan")
+    await hana.click("Yes, remove")
+    await fake.settle(user.chat_id)
+
+    # /forget erases Ivan and his removal record, but a keyed token of the removal stays
+    await user.send("/forget")
+    await user.click_nth(0)
+    assert not list(await bot.db(lambda s: s.scalars(select(GroupRemoval))))
+    tokens = list(await bot.db(lambda s: s.scalars(select(RemovalToken.token))))
+    assert len(tokens) == 1 and "5061" not in tokens[0]
+    again = await add_member(bot, 5061, "Ivan", locale="es", country="AR")
+    await user.send("/groups")
+    await user.click("Mujeres y DESC")
+    await user.click("➕ Unirme")
+    assert (await membership_row(bot, group, again.id)).status == MembershipStatus.PENDING
+
+    # a coordinator's yes lets him in and ends the token
+    await fake.settle(hana.chat_id)
+    await hana.click("✅ Approve")
+    assert (await membership_row(bot, group, again.id)).status == MembershipStatus.ACTIVE
+    assert not list(await bot.db(lambda s: s.scalars(select(RemovalToken))))
 
 
 async def test_plain_members_cannot_do_coordinator_or_admin_actions(

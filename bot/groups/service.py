@@ -19,12 +19,13 @@ from aiogram.types import (
     InlineKeyboardMarkup,
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.i18n import Translator, format_when, match_locale
+from bot.core.privacy import keyed_token
 from bot.delivery.queue import Outgoing, Priority, RenderContext, enqueue_broadcast
 from bot.groups.callbacks import GroupCb
 from bot.groups.views import (
@@ -41,6 +42,7 @@ from models.group import (
     GroupMembership,
     GroupRemoval,
     MembershipStatus,
+    RemovalToken,
     WorkingGroup,
     active_member_ids,
     count_members,
@@ -160,17 +162,26 @@ class Groups:
         i18n: Translator,
         settings: Settings,
         clock: Clock,
+        privacy_key: bytes = b"",
     ) -> None:
         self.session = session
         self.bot = bot
         self.i18n = i18n
         self.clock = clock
         self.default_locale = settings.default_locale
+        self.privacy_key = privacy_key
 
     @classmethod
     def of(cls, session: AsyncSession, app: App) -> Groups:
         """The service for a handler or job that has the App at hand."""
-        return cls(session, bot=app.bot, i18n=app.i18n, settings=app.settings, clock=app.clock)
+        return cls(
+            session,
+            bot=app.bot,
+            i18n=app.i18n,
+            settings=app.settings,
+            clock=app.clock,
+            privacy_key=app.privacy_key,
+        )
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -188,6 +199,22 @@ class Groups:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def removal_token(self, group: WorkingGroup, person: Member) -> str | None:
+        """The keyed one-way token of this person's removal from this group (outlives /forget)."""
+        if not self.privacy_key:
+            return None
+        return keyed_token(self.privacy_key, "removed", group.id, person.telegram_id)
+
+    async def removed_before(self, group: WorkingGroup, person: Member) -> bool:
+        """A coordinator removed them before (also before they erased themselves)."""
+        if await was_removed(self.session, group.id, person.id):
+            return True
+        token = self.removal_token(group, person)
+        return (
+            token is not None
+            and await self.session.get(RemovalToken, (group.id, token)) is not None
+        )
 
     async def can_coordinate(self, member: Member | None, group: WorkingGroup) -> bool:
         """Coordinators of the group and network admins (both must be active)."""
@@ -234,7 +261,7 @@ class Groups:
             link.status = MembershipStatus.WAITING
             await self.session.flush()
             return JoinResult(JoinOutcome.WAITING, link)
-        if group.moderated or await was_removed(self.session, group.id, member.id):
+        if group.moderated or await self.removed_before(group, member):
             link.status = MembershipStatus.PENDING
             link.joined_at = self.now()
             await self.session.flush()
@@ -271,6 +298,13 @@ class Groups:
         link.status = MembershipStatus.ACTIVE
         link.joined_at = self.now()
         await forget_removal(self.session, group.id, person.id)
+        token = self.removal_token(group, person)
+        if token is not None:
+            await self.session.execute(
+                delete(RemovalToken).where(
+                    RemovalToken.group_id == group.id, RemovalToken.token == token
+                )
+            )
         await self.session.flush()
         access = await self.open_door(person, group)
         _ = self.t(person.locale)
@@ -320,6 +354,9 @@ class Groups:
             self.session.add(
                 GroupRemoval(group_id=group.id, member_id=person.id, removed_at=self.now())
             )
+        token = self.removal_token(group, person)
+        if token is not None and not await self.session.get(RemovalToken, (group.id, token)):
+            self.session.add(RemovalToken(group_id=group.id, token=token))
         await self.session.flush()
         await self.close_door(person, group)
         _ = self.t(person.locale)
