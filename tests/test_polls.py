@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.polls.tally import Counts, CrossCell, Group, Tally
 from models.fsm import FsmRecord
 from models.group import GroupMembership, GroupRole, GroupTranslation, WorkingGroup
 from models.member import Member
@@ -29,6 +30,7 @@ from tests.botclient import BotClient
 from tests.conftest import add_member
 from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
+from tests.test_poll_logic import recoverable
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 CLOSES = datetime(2026, 12, 1, 21, 0, tzinfo=UTC)  # 1 December, 18:00 in Montevideo
@@ -225,6 +227,23 @@ async def fsm_rows(bot: RunningBot, where: str, telegram_id: int) -> dict[str, A
     return {str(state): data for state, data in rows.all()}
 
 
+def published(sheet: list[list[str]]) -> Tally:
+    """The tally as the coordinator's CSV shows it (hidden groups without counts)."""
+
+    def counts(row: list[str]) -> Counts | None:
+        return None if row[3] == "hidden" else Counts(int(row[3]), [int(n) for n in row[4:]])
+
+    rows = [row for row in sheet[1:] if len(row) > 4]
+    total = counts(rows[0])
+    assert total is not None
+    return Tally(
+        total,
+        [Group(r[1], counts(r)) for r in rows if r[0] == "Region"],
+        [Group(r[2], counts(r)) for r in rows if r[0] == "Gender"],
+        [CrossCell(r[1], r[2], counts(r)) for r in rows if r[0] == "Region × gender"],
+    )
+
+
 async def participants(bot: RunningBot, poll_id: int) -> int:
     return int(
         await bot.db(
@@ -369,8 +388,8 @@ async def test_secret_consent_poll_from_creation_to_results(
     assert "⛔ Block: 1 (7.1%)" in report and "Blocked" in report
     assert "Falta consultar a las comunidades rurales" in report
     assert "Latin America (8): 👍 Agree 5 · ✋ Abstain 1 · 👎 Disagree 1 · ⛔ Block 1" in report
-    assert "Sub-Saharan Africa: fewer than 5" in report
-    assert "Europe: hidden to protect a smaller group" in report
+    assert "Sub-Saharan Africa: hidden" in report
+    assert "Europe: hidden" in report
     assert "Women (8): 👍 Agree 6" in report and "Men (6)" in report
     documents = [m["document"] for m in fake.messages(COORDINATOR) if "document" in m]
     assert sorted(d["file_name"] for d in documents) == [
@@ -384,8 +403,12 @@ async def test_secret_consent_poll_from_creation_to_results(
     assert sheet[1] == ["Total", "", "", "14", "9", "2", "2", "1"]
     by_region = {row[1]: row[3] for row in sheet if row[:1] == ["Region"]}
     assert by_region["Latin America"] == "8"
-    assert by_region["Sub-Saharan Africa"] == "fewer than 5"
-    assert by_region["Europe"] == "hidden to protect a smaller group"
+    assert by_region["Sub-Saharan Africa"] == by_region["Europe"] == "hidden"
+    # the attacker: from the CSV (which holds all the message and the chart show), no
+    # hidden cell can be worked out, and the message hides exactly what the CSV hides
+    assert recoverable(published(sheet)) == []
+    for region, answers in by_region.items():
+        assert (f"{region}: hidden" in report) == (answers == "hidden"), region
 
     # closing the loop: each participant gets the results in their language, not the others
     await eventually(lambda: has_text(fake, 600_201, "📊 Resultados"))

@@ -295,10 +295,9 @@ def compact(poll: Poll, counts: Counts, locale: str, _: Gettext) -> str:
 
 
 def hidden_text(small: bool, _: Gettext) -> str:
-    """What a hidden group shows instead of numbers."""
-    if small:
-        return _("fewer than {count}").format(count=SMALL_GROUP)
-    return _("hidden to protect a smaller group")
+    """What a hidden group shows instead of numbers: the same words for every reason it is
+    hidden (saying "fewer than 5" here and "to protect" there would tell sizes apart)."""
+    return _("hidden")
 
 
 def consensus_line(poll: Poll, counts: Counts, locale: str, _: Gettext) -> str | None:
@@ -379,8 +378,9 @@ def results_text(
                 [
                     "",
                     _(
-                        "Groups of fewer than {count} people are not shown, so that no one's "
-                        "answer can be worked out."
+                        "Hidden: groups of fewer than {count} answers, groups whose answers "
+                        "are all the same, and groups that would let someone work those out "
+                        "from the totals. The chart and the CSV follow the same rule."
                     ).format(count=SMALL_GROUP),
                 ]
             )
