@@ -501,4 +501,24 @@ async def group_records(session: AsyncSession, member: Member) -> dict[str, Any]
         {"group": await code(removal.group_id), "removed_at": removal.removed_at.isoformat()}
         for removal in await removals_of(session, member.id)
     ]
-    return {"working_groups": memberships, "group_chat_links": invites, "group_removals": removals}
+    from models.delivery import Broadcast
+
+    sent = await session.scalars(
+        select(Broadcast)
+        .where(Broadcast.created_by_id == member.id, Broadcast.kind == "announcement")
+        .order_by(Broadcast.id)
+    )
+    announcements = [
+        {
+            "group": await code(int(broadcast.payload.get("group_id", 0))),
+            "texts": broadcast.payload.get("texts", {}),
+            "sent_at": broadcast.created_at.isoformat(),
+        }
+        for broadcast in sent
+    ]
+    return {
+        "working_groups": memberships,
+        "group_chat_links": invites,
+        "group_removals": removals,
+        "announcements_sent": announcements,
+    }

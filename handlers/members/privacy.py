@@ -42,13 +42,19 @@ async def change_language(message: Message, _: Gettext, locale: str) -> None:
 
 @router.message(Command("mydata"))
 async def my_data(
-    message: Message, member: Member | None, session: AsyncSession, _: Gettext, app: App
+    message: Message,
+    member: Member | None,
+    session: AsyncSession,
+    state: FSMContext,
+    _: Gettext,
+    app: App,
 ) -> None:
-    """Everything stored, as a message and as a JSON document."""
+    """Everything stored, as a message and as a JSON document (a half-written draft too)."""
     if member is None:
         await message.answer(_("We store nothing about you."))
         return
     data = await export_member(session, app, member)
+    data["conversation"] = {"step": await state.get_state(), "data": await state.get_data()}
     await message.answer(summary(data, member, _))
     document = json.dumps(data, ensure_ascii=False, indent=2).encode()
     await message.answer_document(BufferedInputFile(document, filename="my-data.json"))
