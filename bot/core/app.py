@@ -46,7 +46,7 @@ from bot.core.middlewares import (
     LocaleMiddleware,
     MemberMiddleware,
 )
-from bot.core.privacy import load_privacy_key
+from bot.core.privacy import load_privacy_key, redact_logs
 from models.member import Member
 
 log = logging.getLogger(__name__)
@@ -333,6 +333,7 @@ async def assemble(
     bot = create_bot(settings)
     routers = [*registry.routers, *registry.fallback_routers]
     dp = create_dispatcher(settings, sessionmaker, i18n, clock, routers)
+    redact_logs(settings.bot_token.get_secret_value())
     app = App(settings, clock, engine, sessionmaker, i18n, bot, dp, registry)
     secret = settings.privacy_key.get_secret_value() if settings.privacy_key else None
     app.privacy_key = load_privacy_key(secret, settings.data_dir)

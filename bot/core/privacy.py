@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -35,6 +36,50 @@ def load_privacy_key(configured: str | None, data_dir: Path) -> bytes:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
     return path.read_text().strip().encode()
+
+
+REDACTED = "<redacted>"
+
+
+def redact(text: str, token: str) -> str:
+    """The text without the bot token, nor its secret half (Telegram URLs carry it)."""
+    secret = token.partition(":")[2]
+    for part in (token, secret):
+        if part and len(part) >= 8:
+            text = text.replace(part, REDACTED)
+    return text
+
+
+def redact_logs(token: str) -> None:
+    """Every log record of this process, its message and its traceback, without the token.
+
+    Done where records are made, so it holds for every handler, added now or later.
+    """
+    previous = logging.getLogRecordFactory()
+    tokens: set[str] | None = getattr(previous, "redacted_tokens", None)
+    if tokens is not None:  # already installed: one more token to hide
+        tokens.add(token)
+        return
+    hidden = {token}
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return record  # a malformed call: left for the handler to report as usual
+        for secret in hidden:
+            message = redact(message, secret)
+        record.msg, record.args = message, None
+        if record.exc_info and not record.exc_text:
+            formatted = logging.Formatter().formatException(record.exc_info)
+            for secret in hidden:
+                formatted = redact(formatted, secret)
+            record.exc_text = formatted
+        return record
+
+    factory.redacted_tokens = hidden  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
 
 
 def keyed_token(key: bytes, purpose: str, scope: int, telegram_id: int) -> str:
