@@ -23,7 +23,7 @@ from bot.polls.messages import (
     poll_message,
     reminder_message,
 )
-from bot.polls.service import close_poll
+from bot.polls.service import can_manage, close_poll
 from models.member import Member
 from models.poll import (
     Participation,
@@ -171,6 +171,8 @@ async def render_poll_results(ctx: RenderContext) -> list[Outgoing] | None:
     if poll is None or member is None:
         return None
     if ctx.broadcast.payload.get("report"):
+        if not await can_manage(ctx.session, member, poll):
+            return None  # the author is no longer a coordinator of the poll's groups
         report = await manager_report(ctx.session, poll, ctx.locale, member.tz, ctx._)
         assert report.chart is not None and report.table is not None
         return [

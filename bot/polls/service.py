@@ -165,10 +165,11 @@ async def can_create(session: AsyncSession, member: Member | None) -> bool:
 
 
 async def can_manage(session: AsyncSession, member: Member | None, poll: Poll) -> bool:
-    """Who may see full results and close early: admins, the author, the groups' coordinators."""
+    """Who may see full results and close early: admins and the groups' coordinators as
+    their roles stand now (an author who is no longer a coordinator loses the rights)."""
     if member is None or not member.is_active:
         return False
-    if member.is_admin or poll.created_by_member_id == member.id:
+    if member.is_admin:
         return True
     if poll.audience != Audience.GROUPS:
         return False
@@ -184,8 +185,7 @@ async def managed_polls(session: AsyncSession, member: Member, limit: int = 10) 
     if not member.is_admin:
         mine = [group.id for group in await coordinated_groups(session, member)]
         query = query.where(
-            (Poll.created_by_member_id == member.id)
-            | Poll.id.in_(select(PollGroup.poll_id).where(PollGroup.group_id.in_(mine)))
+            Poll.id.in_(select(PollGroup.poll_id).where(PollGroup.group_id.in_(mine)))
         )
     return list(await session.scalars(query.limit(limit)))
 

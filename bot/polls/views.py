@@ -158,9 +158,9 @@ def region_label(value: str | None, locale: str, _: Gettext) -> str:
 
 
 def choice_names(poll: Poll, choices: int, locale: str, _: Gettext) -> str:
-    """The options in a choice mask, comma-separated."""
+    """The options in a choice mask, comma-separated, escaped for HTML messages."""
     labels = option_labels(poll, locale, _)
-    return ", ".join(label for i, label in enumerate(labels) if choices >> i & 1)
+    return ", ".join(html.escape(label) for i, label in enumerate(labels) if choices >> i & 1)
 
 
 def poll_text(poll: Poll, locale: str, zone: str, _: Gettext, audience: str) -> str:
