@@ -411,6 +411,36 @@ async def test_expired_and_misused_links(
     assert fake.chat_members(chat)[5080] == "member"
 
 
+async def test_entering_the_chat_by_another_route_is_checked(
+    bot: RunningBot, client: Any, fake: FakeTelegram
+) -> None:
+    chat = linked_chat(fake)
+    lea = await add_member(bot, 5090, "Lea")
+    outsider = await add_member(bot, 5091, "Otto")  # a network member, not in this group
+    group = await make_group(bot, chat_id=chat)
+    await add_to_group(bot, group, lea)
+    fake.add_chat_member(chat, 5090)
+    client(5090, "Lea")
+    client(5091, "Otto")
+
+    # through the chat's primary link: not a member of the group, so out again
+    fake.user_joins(chat, 5091)
+    await expect_call(fake, "banChatMember", chat)
+    await expect_call(fake, "unbanChatMember", chat)
+    assert fake.chat_members(chat)[5091] == "left"
+    # added by a member of the chat: the same
+    fake.member_adds(chat, 5092, by=5090)
+    await fake.wait_for_call(
+        lambda c: c.method == "unbanChatMember" and c.params.get("user_id") in (5092, "5092")
+    )
+    assert fake.chat_members(chat)[5092] == "left"
+    # an accepted member who comes in by the primary link stays
+    await add_to_group(bot, group, outsider)
+    fake.user_joins(chat, 5091)
+    await fake.settle()
+    assert fake.chat_members(chat)[5091] == "member"
+
+
 async def test_bot_losing_admin_rights_is_reported_to_admins(
     bot: RunningBot, client: Any, fake: FakeTelegram
 ) -> None:

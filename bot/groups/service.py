@@ -708,14 +708,17 @@ class Groups:
             log.info("could not explain a declined join request: %s", exc)
 
     async def on_member_joined(self, update: ChatMemberUpdated) -> None:
-        """Someone entered a group's chat: a personal link is spent; a leaked one is undone."""
+        """Someone entered a group's chat: a personal link is spent; a leaked one is undone;
+        anyone who came in another way (the chat's own link, added by someone) must be an
+        accepted member of the group, or is removed."""
         if is_in_chat(update.old_chat_member) or not is_in_chat(update.new_chat_member):
-            return
-        used = update.invite_link
-        if used is None or used.creator.id != self.bot.id:
             return
         group = await group_for_chat(self.session, update.chat.id)
         if group is None:
+            return
+        used = update.invite_link
+        if used is None or used.creator.id != self.bot.id:
+            await self.check_entrant(group, update)
             return
         invite = await invite_by_link(self.session, update.chat.id, used.invite_link)
         if invite is None:
@@ -742,6 +745,19 @@ class Groups:
             text += "\n" + _("Tap 💬 Group chat in /groups if you need a new link.")
             await self.send(owner, text)
         await self.session.flush()
+
+    async def check_entrant(self, group: WorkingGroup, update: ChatMemberUpdated) -> None:
+        """Not through one of our personal links: only accepted members of the group stay
+        (chat administrators and the bot itself are left alone)."""
+        user = update.new_chat_member.user
+        if user.id == self.bot.id or update.new_chat_member.status in ("administrator", "creator"):
+            return
+        person = await get_member(self.session, user.id)
+        link = await get_membership(self.session, group.id, person.id) if person else None
+        if person is not None and person.is_active and link is not None and link.is_active:
+            return
+        log.info("someone who is not a member entered the chat of group %s: removed", group.id)
+        await self.eject(group, update.chat.id, user.id)
 
     async def on_bot_status(self, update: ChatMemberUpdated) -> WorkingGroup | None:
         """The bot was removed, demoted or promoted in a chat: keep the admins informed."""
