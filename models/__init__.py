@@ -25,6 +25,7 @@ from models.member import Gender, Member, MemberStatus, Role
 from models.poll import (
     AnonymousBallot,
     AnonymousComment,
+    CommentCount,
     NamedVote,
     Participation,
     PendingBallot,
@@ -41,6 +42,7 @@ __all__ = [
     "AnonymousComment",
     "Base",
     "Broadcast",
+    "CommentCount",
     "DatePoll",
     "DateSlot",
     "DateSlotAnswer",

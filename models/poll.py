@@ -261,6 +261,20 @@ class VoterToken(Base):
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
+class CommentCount(Base):
+    """How many comments someone left on a poll, under a keyed one-way token of the poll and
+    their Telegram id (bounds comments on secret polls without naming their author)."""
+
+    __tablename__ = "poll_comment_counts"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True
+    )
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class PollComment(Base):
     """A comment on a named poll, text or voice."""
 

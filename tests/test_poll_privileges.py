@@ -8,11 +8,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
+from bot.polls.service import MAX_COMMENTS
 from models.group import GroupMembership, GroupRole
 from models.member import Member
-from models.poll import Poll, PollKind, PollStatus
+from models.poll import AnonymousComment, Poll, PollKind, PollStatus
 from tests.conftest import add_member
 from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
@@ -117,3 +118,54 @@ async def test_an_option_with_html_characters_survives_the_refresh(
     assert "counted" in str(joy.callback_answer())
     refreshed = poll_message(fake, 600_203, question)
     assert "Your answer: Salt & <Water>" in refreshed["text"]
+
+
+async def test_comments_are_bounded_per_member_and_read_a_page_at_a_time(
+    bot: RunningBot, fake: FakeTelegram, client: Callable[..., Any], clock: Any
+) -> None:
+    clock.set(NOW)
+    await network(bot, fake)
+    question = "What do we ask the ministry?"
+    poll_id = await quick_poll(
+        bot, COORDINATOR, question=question, kind=PollKind.SINGLE, options=["Water", "Land"]
+    )
+    voters = [600_203, 600_207, 600_212]  # English speakers
+    for voter in voters:
+        await eventually(lambda voter=voter: has_text(fake, voter, question))
+        user = client(voter, "Voter")
+        await user.click("1. Water", poll_message(fake, voter, question))
+        for n in range(MAX_COMMENTS):
+            await user.click("💬 Add a comment", poll_message(fake, voter, question))
+            reply = await user.send(f"Comment {n} from {voter}")
+            assert "comment was saved" in reply[-1]["text"]
+        await user.click("💬 Add a comment", poll_message(fake, voter, question))
+        reply = await user.send("One too many")
+        assert "the most one person can leave" in reply[-1]["text"]
+    stored = await bot.db(lambda s: s.scalar(select(func.count()).select_from(AnonymousComment)))
+    assert stored == len(voters) * MAX_COMMENTS
+
+    ana = client(COORDINATOR, "Ana")
+    await dismiss(bot, COORDINATOR)
+    await ana.press_data(f"pl:{poll_id}")
+    assert REFUSED in str(ana.callback_answer())
+    await make_group(bot, "ana2", {"en": "Second"}, [COORDINATOR], [])
+
+    async def reinstate(session: Any) -> None:
+        member = await session.scalar(select(Member).where(Member.telegram_id == COORDINATOR))
+        await session.execute(
+            update(GroupMembership)
+            .where(GroupMembership.member_id == member.id)
+            .values(role=GroupRole.COORDINATOR)
+        )
+        await session.commit()
+
+    await bot.db(reinstate)
+    reply = await ana.press_data(f"pl:{poll_id}")
+    first = reply[-1]
+    assert "(1 of 2)" in first["text"] and first["text"].count("Comment ") == 10
+    assert ana.buttons(first) == ["Next ▶"]
+    reply = await ana.click("Next ▶", first)
+    assert "(2 of 2)" in reply[-1]["text"] and reply[-1]["text"].count("Comment ") == 5
+    assert ana.buttons(reply[-1]) == ["◀ Previous"]
+    reply = await ana.press_data(f"pm:{poll_id}:99999999999999999999", reply[-1])
+    assert "(2 of 2)" in reply[-1]["text"], "a forged page number shows the last page"

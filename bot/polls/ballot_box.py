@@ -25,7 +25,12 @@ if TYPE_CHECKING:
 
 POOL_BATCH = 5
 POOL_TABLES = ["poll_pending_ballots"]
-BOX_TABLES = ["poll_pending_ballots", "poll_ballots", "poll_anonymous_comments"]
+BOX_TABLES = [
+    "poll_pending_ballots",
+    "poll_ballots",
+    "poll_anonymous_comments",
+    "poll_comment_counts",
+]
 _shuffle = random.SystemRandom().shuffle
 _COLUMNS = ("choices", "region", "gender", "reason", "reason_voice_file_id")
 

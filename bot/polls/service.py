@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -25,6 +25,7 @@ from models.poll import (
     AnonymousBallot,
     AnonymousComment,
     Audience,
+    CommentCount,
     NamedVote,
     Participation,
     PendingBallot,
@@ -488,6 +489,18 @@ async def cast_vote(
     return VoteResult.RECORDED
 
 
+MAX_COMMENTS = 5  # per member and poll
+
+
+class CommentResult(enum.StrEnum):
+    """What happened to a comment."""
+
+    SAVED = "saved"
+    CLOSED = "closed"
+    NOT_ANSWERED = "not_answered"
+    TOO_MANY = "too_many"
+
+
 async def add_comment(
     session: AsyncSession,
     poll: Poll,
@@ -495,15 +508,32 @@ async def add_comment(
     now: datetime,
     text: str | None = None,
     voice_file_id: str | None = None,
-) -> bool:
-    """A comment by someone who answered; on a secret ballot it is stored without its author."""
+    key: bytes = b"",
+) -> CommentResult:
+    """A comment by someone who answered, at most MAX_COMMENTS per poll; on a secret ballot
+    it is stored without its author (the count is kept under a keyed one-way token)."""
     if not poll.is_open:
-        return False
+        return CommentResult.CLOSED
     if not await has_participated(session, poll.id, member.id):
-        return False
+        return CommentResult.NOT_ANSWERED
     if poll.anonymous:
+        token = keyed_token(key, "comments", poll.id, member.telegram_id)
+        counted = await session.get(CommentCount, (poll.id, token), with_for_update=True)
+        if counted is None:
+            counted = CommentCount(poll_id=poll.id, token=token, count=0)
+            session.add(counted)
+        if counted.count >= MAX_COMMENTS:
+            return CommentResult.TOO_MANY
+        counted.count += 1
         session.add(AnonymousComment(poll_id=poll.id, text=text, voice_file_id=voice_file_id))
     else:
+        written = await session.scalar(
+            select(func.count())
+            .select_from(PollComment)
+            .where(PollComment.poll_id == poll.id, PollComment.member_id == member.id)
+        )
+        if int(written or 0) >= MAX_COMMENTS:
+            return CommentResult.TOO_MANY
         session.add(
             PollComment(
                 poll_id=poll.id,
@@ -514,7 +544,7 @@ async def add_comment(
             )
         )
     await session.flush()
-    return True
+    return CommentResult.SAVED
 
 
 # --- closing ------------------------------------------------------------------------------------
@@ -554,6 +584,8 @@ async def close_poll(session: AsyncSession, poll: Poll, now: datetime) -> bool:
         return False
     poll.status = PollStatus.CLOSED
     poll.closed_at = now
+    # comments are over: the keyed counts of who commented go
+    await session.execute(delete(CommentCount).where(CommentCount.poll_id == poll.id))
     if poll.anonymous:
         await empty_pool(session, poll.id, everything=True)
         poll.results = tally_cells(poll.option_count, await count_cells(session, poll)).to_json()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
@@ -12,7 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.core import geo
 from bot.core.i18n import format_number, format_share, format_when
 from bot.polls.ballot_box import POOL_BATCH
-from bot.polls.service import Comment, VoteResult
+from bot.polls.service import MAX_COMMENTS, Comment, CommentResult, VoteResult
 from bot.polls.tally import SMALL_GROUP, Counts, Tally
 from models.poll import BLOCK, Poll, PollKind
 
@@ -84,9 +85,16 @@ class ExportCb(CallbackData, prefix="pe"):
 
 
 class CommentsCb(CallbackData, prefix="pl"):
-    """Read the comments on a poll (coordinators)."""
+    """Read the comments on a poll (coordinators): the first page."""
 
     poll: int
+
+
+class CommentsPageCb(CallbackData, prefix="pm"):
+    """Another page of a poll's comments (coordinators)."""
+
+    poll: int
+    page: int
 
 
 class NewPollCb(CallbackData, prefix="nw"):
@@ -433,28 +441,57 @@ def close_question(poll: Poll, locale: str, _: Gettext) -> tuple[str, InlineKeyb
     return text, kb.as_markup()
 
 
-def comment_messages(
-    items: Sequence[tuple[str, Comment]], _: Gettext
-) -> tuple[list[str], list[tuple[str, str]]]:
-    """Reasons and comments for coordinators: the texts in as few messages as Telegram allows,
-    and the voice notes (caption, file) to send one by one."""
-    lines = [_("<b>Comments</b>")]
+def comment_outcome(result: CommentResult, _: Gettext) -> str:
+    """What a member is told after sending a comment."""
+    if result is CommentResult.SAVED:
+        return _("💬 Thank you, your comment was saved.")
+    if result is CommentResult.TOO_MANY:
+        return _(
+            "You have already left {count} comments on this consultation, the most one person "
+            "can leave."
+        ).format(count=MAX_COMMENTS)
+    if result is CommentResult.NOT_ANSWERED:
+        return _("Answer the consultation first.")
+    return refusal(VoteResult.CLOSED, _)
+
+
+COMMENTS_PAGE = 10
+
+
+@dataclass
+class CommentPage:
+    """One page of reasons and comments: a text with ◀ ▶, and the page's voice notes."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None
+    voices: list[tuple[str, str]]
+
+
+def comment_page(
+    poll_id: int, items: Sequence[tuple[str, Comment]], page: int, _: Gettext
+) -> CommentPage:
+    """Page `page` (clamped to those that exist) of the reasons and comments."""
+    pages = max(1, -(-len(items) // COMMENTS_PAGE))
+    page = min(max(page, 0), pages - 1)
+    lines = [
+        _("<b>Comments</b> ({page} of {pages})").format(page=page + 1, pages=pages)
+        if pages > 1
+        else _("<b>Comments</b>")
+    ]
     voices: list[tuple[str, str]] = []
-    for label, item in items:
+    for label, item in items[page * COMMENTS_PAGE : (page + 1) * COMMENTS_PAGE]:
         who = f" · {html.escape(item.author)}" if item.author else ""
         if item.text:
             lines.append(f"<b>{label}</b>{who}: {html.escape(item.text)}")
         if item.voice_file_id:
+            lines.append(f"<b>{label}</b>{who}: " + _("(voice note)"))
             voices.append((f"{label}{who}", item.voice_file_id))
-    if len(lines) == 1 and not voices:
+    if not items:
         lines.append(_("No comments yet."))
-    texts: list[str] = []
-    chunk: list[str] = []
-    for line in lines:
-        if chunk and utf16_len("\n".join([*chunk, line])) > 4000:
-            texts.append("\n".join(chunk))
-            chunk = []
-        chunk.append(line)
-    if chunk:
-        texts.append(fit(chunk, "…"))
-    return texts, voices
+    kb = InlineKeyboardBuilder()
+    if page > 0:
+        kb.button(text=_("◀ Previous"), callback_data=CommentsPageCb(poll=poll_id, page=page - 1))
+    if page < pages - 1:
+        kb.button(text=_("Next ▶"), callback_data=CommentsPageCb(poll=poll_id, page=page + 1))
+    markup = kb.as_markup() if pages > 1 else None
+    return CommentPage(fit(lines, "…"), markup, voices)

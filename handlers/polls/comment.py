@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.clock import Clock
 from bot.polls.answering import PollAnswer
 from bot.polls.service import VoteResult, add_comment
-from bot.polls.views import CommentCb, refusal
+from bot.polls.views import CommentCb, comment_outcome, refusal
 from handlers.polls.access import PollNeed, poll_router
 from handlers.polls.writing import (
     begin_answer,
@@ -75,11 +75,8 @@ async def comment_given(
     if found is None:
         return
     poll, author, comment = found
-    stored = await add_comment(
+    outcome = await add_comment(
         session, poll, author, clock.now(), text=comment.text, voice_file_id=comment.voice_file_id
     )
     await end_answer(state)
-    if stored:
-        await message.answer(_("💬 Thank you, your comment was saved."))
-    else:
-        await message.answer(refusal(VoteResult.CLOSED, _))
+    await message.answer(comment_outcome(outcome, _))

@@ -16,7 +16,7 @@ from bot.core.app import App
 from bot.core.clock import Clock
 from bot.polls.answering import PollAnswer
 from bot.polls.service import Comment, VoteResult, add_comment, cast_vote, clean_comment
-from bot.polls.views import BlockCb, refusal
+from bot.polls.views import BlockCb, comment_outcome, refusal
 from handlers.polls.access import PollNeed, poll_router
 from handlers.polls.answer import after_vote
 from handlers.polls.writing import AnswerCancelCb, end_answer, written
@@ -49,6 +49,7 @@ async def secret_text(
     state: FSMContext,
     _: Gettext,
     clock: Clock,
+    app: App,
 ) -> None:
     """A comment is stored without its author; a reason is answered with the Block button."""
     found = await written(message, state, session, member, _)
@@ -58,12 +59,16 @@ async def secret_text(
     poll_message = int((await state.get_data()).get("poll_message") or 0)
     await end_answer(state)
     if await has_participated(session, poll.id, author.id):
-        stored = await add_comment(
-            session, poll, author, clock.now(), text=note.text, voice_file_id=note.voice_file_id
+        outcome = await add_comment(
+            session,
+            poll,
+            author,
+            clock.now(),
+            text=note.text,
+            voice_file_id=note.voice_file_id,
+            key=app.privacy_key,
         )
-        await message.answer(
-            _("💬 Thank you, your comment was saved.") if stored else refusal(VoteResult.CLOSED, _)
-        )
+        await message.answer(comment_outcome(outcome, _))
         return
     await message.reply(
         _("Count your <b>block</b> with this reason? Tap to confirm."),

@@ -42,6 +42,15 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     op.create_table(
+        "poll_comment_counts",
+        sa.Column("poll_id", sa.Integer(), nullable=False),
+        sa.Column("token", sa.String(length=64), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["poll_id"], ["polls.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("poll_id", "token"),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
         "group_removal_tokens",
         sa.Column("group_id", sa.Integer(), nullable=False),
         sa.Column("token", sa.String(length=64), nullable=False),
@@ -52,6 +61,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("group_removal_tokens")
+    op.drop_table("poll_comment_counts")
     op.drop_table("poll_voter_tokens")
     op.drop_index("ix_poll_pending_ballots_poll_id", table_name="poll_pending_ballots")
     op.drop_table("poll_pending_ballots")
