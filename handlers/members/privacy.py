@@ -14,7 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.app import App
 from bot.members.callbacks import ForgetCb
 from bot.members.records import erase_member, export_member
-from bot.members.views import forget_keyboard, help_text, language_keyboard, privacy_text, summary
+from bot.members.views import (
+    forget_keyboard,
+    help_text,
+    language_keyboard,
+    privacy_details,
+    privacy_text,
+    summary,
+)
 from handlers.ui import clear_buttons
 from models.member import Member
 
@@ -31,7 +38,7 @@ async def show_help(message: Message, member: Member | None, _: Gettext) -> None
 
 @router.message(Command("privacy"))
 async def show_privacy(message: Message, _: Gettext) -> None:
-    await message.answer(privacy_text(_))
+    await message.answer(privacy_text(_) + "\n\n" + privacy_details(_))
 
 
 @router.message(Command("language"))
