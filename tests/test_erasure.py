@@ -21,6 +21,7 @@ from tests.test_polls import COORDINATOR, NOW, eventually, has_text, network, po
 NAME = "Nomvula Qwabekazi"
 ORGANISATION = "Masiphumelele Fisherfolk Forum"
 TELEGRAM_ID = 7_345_678_901
+ANNOUNCEMENT = "Nets for the coast: meeting on the pier at dawn"
 
 
 def needles() -> dict[str, bytes]:
@@ -104,6 +105,25 @@ async def test_forget_leaves_no_byte_of_the_member_in_the_files(
         await session.commit()
 
     await bot.db(join)
+
+    async def announce(session: Any) -> None:
+        """She signs an announcement to the group, as the drafting conversation would."""
+        from sqlalchemy import select
+
+        from bot.groups.announcements import Draft, send_announcement
+        from models.group import WorkingGroup
+        from models.member import Member
+
+        member = await session.scalar(select(Member).where(Member.telegram_id == TELEGRAM_ID))
+        group = await session.scalar(select(WorkingGroup).where(WorkingGroup.code == "women"))
+        draft = Draft(group_id=group.id, token="t1", main="en", texts={"en": ANNOUNCEMENT})
+        await send_announcement(
+            session, draft, group, author_id=member.id, author_chat_id=TELEGRAM_ID
+        )
+        await session.commit()
+
+    await bot.db(announce)
+    await eventually(lambda: has_text(fake, 600_203, ANNOUNCEMENT))
     question = "Do we join the coastal march?"
     await quick_poll(bot, COORDINATOR, question=question, kind=PollKind.SINGLE, options=["Y", "N"])
     named = await quick_poll(
@@ -123,13 +143,18 @@ async def test_forget_leaves_no_byte_of_the_member_in_the_files(
     document = next(m for m in reply if "document" in m)
     data = json.loads(fake.files[document["document"]["file_id"]].data)
     assert f"Question drafted by {NAME}" in json.dumps(data["conversation"], ensure_ascii=False)
-    assert "announcements_sent" in data and "meetings_created" in data
+    assert data["announcements_sent"][0]["texts"]["en"] == ANNOUNCEMENT
+    assert "meetings_created" in data
     assert await leftovers(bot, backend), "the test must see the member before /forget"
 
     await nomvula.send("/forget")
     await nomvula.click("Yes, erase everything")
     assert "erased" in nomvula.last()["text"]
     await eventually(lambda: _clean(bot, backend), within=30)
+    # the announcement she signed keeps its text, no longer anyone's name
+    kept = await bot.db(lambda s: s.execute(text("SELECT payload, created_by_id FROM broadcasts")))
+    signed = [row for row in kept.all() if ANNOUNCEMENT in str(row[0])]
+    assert signed and all(row[1] is None for row in signed)
 
 
 async def _clean(bot: RunningBot, backend: dict[str, Any]) -> bool:

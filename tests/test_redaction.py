@@ -48,3 +48,16 @@ def test_redact_hides_the_token_and_its_secret_half() -> None:
     token = "123456:AAH-secret_part_xyz"
     assert redact(f"x {token} y AAH-secret_part_xyz", token) == "x <redacted> y <redacted>"
     assert redact("nothing here", token) == "nothing here"
+
+
+def test_privacy_key_is_made_once_readable_by_the_bot_only(tmp_path: Any) -> None:
+    from bot.core.privacy import keyed_token, load_privacy_key
+
+    first = load_privacy_key(None, tmp_path / "data")
+    assert len(first) == 64 and load_privacy_key(None, tmp_path / "data") == first
+    assert (tmp_path / "data" / "privacy.key").stat().st_mode & 0o777 == 0o600
+    assert load_privacy_key("set-by-operator", tmp_path) == b"set-by-operator"
+    token = keyed_token(first, "poll", 3, 123456789)
+    assert "123456789" not in token and token == keyed_token(first, "poll", 3, 123456789)
+    assert token != keyed_token(first, "poll", 4, 123456789)
+    assert token != keyed_token(b"another key", "poll", 3, 123456789)
