@@ -46,7 +46,7 @@ from bot.core.middlewares import (
     LocaleMiddleware,
     MemberMiddleware,
 )
-from bot.core.privacy import load_privacy_key, redact_logs
+from bot.core.privacy import load_privacy_key, redact_logs, scrub
 from models.member import Member
 
 log = logging.getLogger(__name__)
@@ -136,24 +136,34 @@ class App:
     registry: Registry
     services: list[Service] = field(default_factory=list)
     privacy_key: bytes = b""
-    # Work started after a commit (scrubbing old row versions): kept until done.
+    # Scrubbing of old row versions after commits: one at a time, later requests folded in.
     background: set[asyncio.Task[None]] = field(default_factory=set)
+    scrub_waiting: set[str] = field(default_factory=set)
 
-    def after_commit(self, session: AsyncSession, work: Callable[[], Awaitable[None]]) -> None:
-        """Run `work` in the background once the session's transaction has committed."""
-
-        async def guarded() -> None:
-            try:
-                await work()
-            except Exception:
-                log.exception("work after a commit failed")
+    def scrub_after_commit(self, session: AsyncSession, tables: Sequence[str]) -> None:
+        """Once the session's transaction commits, scrub the old row versions of `tables` in
+        the background (see `bot.core.privacy.scrub`). Requests made while a scrub runs are
+        folded into the next one, so a burst of votes or erasures costs one scrub at a time."""
 
         def start(_session: Any) -> None:
-            task = asyncio.get_running_loop().create_task(guarded())
-            self.background.add(task)
-            task.add_done_callback(self.background.discard)
+            self.scrub_waiting.update(tables)
+            # A running loop picks the tables up before it ends (no await between its last
+            # check and its end), so a new one is needed only when none is running.
+            if all(task.done() for task in self.background):
+                task = asyncio.get_running_loop().create_task(self._scrub_loop())
+                self.background.add(task)
+                task.add_done_callback(self.background.discard)
 
         event.listen(session.sync_session, "after_commit", start, once=True)
+
+    async def _scrub_loop(self) -> None:
+        while self.scrub_waiting:
+            tables = sorted(self.scrub_waiting)
+            self.scrub_waiting.clear()
+            try:
+                await scrub(self.engine, tables)
+            except Exception:
+                log.exception("scrubbing %s failed", ", ".join(tables))
 
     async def close(self) -> None:
         """Release the HTTP session, the FSM storage and the database pool."""

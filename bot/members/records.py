@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.app import App
 from bot.core.fsm_storage import forget_user_state
-from bot.core.privacy import scrub
 from models.base import Base
 from models.member import Member, delete_member
 
@@ -32,9 +31,4 @@ async def erase_member(session: AsyncSession, app: App, member: Member) -> None:
         await step(session, app, member)
     await delete_member(session, member)
     await forget_user_state(session, member.telegram_id)
-    tables = [table.name for table in Base.metadata.sorted_tables]
-
-    async def work() -> None:
-        await scrub(app.engine, tables)
-
-    app.after_commit(session, work)
+    app.scrub_after_commit(session, [table.name for table in Base.metadata.sorted_tables])

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.privacy import scrub
 from models.poll import AnonymousBallot, PendingBallot, Poll, new_token
 
 if TYPE_CHECKING:
@@ -74,18 +73,11 @@ async def settle(app: App, poll_id: int) -> int:
             return 0
         moved = await empty_pool(session, poll_id)
         if moved or app.engine.dialect.name == "sqlite":
-
-            async def work() -> None:
-                await scrub(app.engine, POOL_TABLES)
-
-            app.after_commit(session, work)
+            app.scrub_after_commit(session, POOL_TABLES)
     return moved
 
 
 def scrub_box_after_commit(app: App, session: AsyncSession) -> None:
     """Once the close commits, scrub the old versions of the pool, the box and the comments."""
 
-    async def work() -> None:
-        await scrub(app.engine, BOX_TABLES)
-
-    app.after_commit(session, work)
+    app.scrub_after_commit(session, BOX_TABLES)
