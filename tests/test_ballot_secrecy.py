@@ -22,7 +22,7 @@ from models.poll import AnonymousBallot, Participation, PendingBallot, PollKind,
 from tests.conftest import add_member
 from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
-from tests.test_poll_flows import count, quick_poll
+from tests.test_poll_flows import CLOSES, count, quick_poll
 from tests.test_polls import (
     COORDINATOR,
     NOW,
@@ -33,6 +33,7 @@ from tests.test_polls import (
     has_text,
     network,
     poll_message,
+    wake,
 )
 
 QUESTION = "Which campaign do we lead in 2027?"
@@ -313,6 +314,12 @@ async def test_few_voters_wait_for_the_close_and_forget_gives_no_second_vote(
     await joy.press_data(f"pv:{poll_id}:1", poll_message(fake, voter, QUESTION))
     assert "already answered" in str(joy.callback_answer())
     assert await count(bot, AnonymousBallot, poll_id) == 1
+    # and the reminder before the close is not for her (it is for those who have not voted)
+    clock.set(CLOSES - timedelta(hours=24) + timedelta(seconds=1))
+    wake(bot)
+    await eventually(lambda: has_text(fake, 600_207, "Reminder"))  # Tom did not vote
+    await fake.settle()
+    assert not has_text(fake, voter, "Reminder")
 
     # at the close the lone ballot enters the box, and the log of it is checkpointed away
     ana = client(COORDINATOR, "Ana")

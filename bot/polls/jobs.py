@@ -23,7 +23,7 @@ from bot.polls.messages import (
     poll_message,
     reminder_message,
 )
-from bot.polls.service import can_manage, close_poll
+from bot.polls.service import can_manage, close_poll, voted_before_erasure
 from models.member import Member
 from models.poll import (
     Participation,
@@ -145,6 +145,8 @@ async def render_poll(ctx: RenderContext) -> list[Outgoing] | None:
         return None
     if await has_participated(ctx.session, poll.id, member.id):
         return None
+    if await voted_before_erasure(ctx.session, poll, member, ctx.app.privacy_key):
+        return None
     default = ctx.app.settings.default_locale
     return parts(
         await poll_message(ctx.session, poll, member, ctx.locale, member.tz, ctx._, default)
@@ -157,6 +159,8 @@ async def render_poll_reminder(ctx: RenderContext) -> list[Outgoing] | None:
     member = ctx.member
     if poll is None or member is None:
         return None
+    if await voted_before_erasure(ctx.session, poll, member, ctx.app.privacy_key):
+        return None  # they voted, erased themselves and came back: nothing to remind
     default = ctx.app.settings.default_locale
     message = await reminder_message(
         ctx.session, poll, member, ctx.locale, member.tz, ctx._, default

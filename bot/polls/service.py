@@ -392,6 +392,16 @@ def voter_token(key: bytes, poll: Poll, member: Member) -> str:
     return keyed_token(key, "poll", poll.id, member.telegram_id)
 
 
+async def voted_before_erasure(
+    session: AsyncSession, poll: Poll, member: Member, key: bytes
+) -> bool:
+    """A secret poll's voter token matches this member: they voted, then erased themselves."""
+    if not poll.anonymous or not key:
+        return False
+    found = await session.get(VoterToken, (poll.id, voter_token(key, poll, member)))
+    return found is not None
+
+
 async def check_vote(
     session: AsyncSession,
     poll: Poll | None,
@@ -410,10 +420,8 @@ async def check_vote(
         return VoteResult.OUT_OF_RANGE
     if poll.anonymous and await has_participated(session, poll.id, member.id):
         return VoteResult.ALREADY_VOTED
-    if poll.anonymous and key:
-        token = await session.get(VoterToken, (poll.id, voter_token(key, poll, member)))
-        if token is not None:
-            return VoteResult.ALREADY_VOTED
+    if await voted_before_erasure(session, poll, member, key):
+        return VoteResult.ALREADY_VOTED
     return None
 
 
