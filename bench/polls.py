@@ -169,10 +169,13 @@ async def measure(url: str, poll_id: int) -> tuple[float, int, int]:
     return statistics.median(timings), voters, cells
 
 
-async def measure_seal(url: str, poll_id: int) -> float:
-    """Milliseconds to close the poll: freeze the breakdowns and re-seal every ballot."""
+async def measure_seal(url: str, poll_id: int) -> tuple[float, float]:
+    """Milliseconds to close the poll (freeze the breakdowns and re-seal every ballot), and
+    to scrub the old row versions afterwards (the background step after the close)."""
     from datetime import UTC, datetime
 
+    from bot.core.privacy import scrub
+    from bot.polls.ballot_box import BOX_TABLES
     from bot.polls.service import close_poll
 
     engine = create_engine(url)
@@ -183,8 +186,11 @@ async def measure_seal(url: str, poll_id: int) -> float:
         await close_poll(session, poll, datetime.now(UTC))
         await session.commit()
         took = (time.perf_counter() - start) * 1000
+    start = time.perf_counter()
+    await scrub(engine, BOX_TABLES)
+    scrubbed = (time.perf_counter() - start) * 1000
     await engine.dispose()
-    return took
+    return took, scrubbed
 
 
 async def reset_postgres(url: str) -> None:
@@ -213,7 +219,9 @@ async def measure_all(count: int) -> list[tuple[str, float]]:
                 median, voters, cells = await measure(url, poll_id)
                 figures.append((f"{store}: {label}", median))
                 print(report(store, label, median, voters, cells), flush=True)
-            print(sealing(store, await measure_seal(url, ids[SEALED]), count), flush=True)
+            took, scrubbed = await measure_seal(url, ids[SEALED])
+            print(sealing(store, took, count), flush=True)
+            print(f"polls: {store}, scrubbing after the close: {scrubbed:.0f} ms", flush=True)
     if not pg:
         print("polls: PostgreSQL skipped (set BENCH_DATABASE_URL to include it)")
     return figures

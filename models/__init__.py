@@ -20,6 +20,7 @@ from models.group import (
     GroupMembership,
     GroupRemoval,
     GroupTranslation,
+    RemovalToken,
     WorkingGroup,
 )
 from models.job import Job
@@ -36,13 +37,16 @@ from models.member import Gender, Member, MemberStatus, Role
 from models.poll import (
     AnonymousBallot,
     AnonymousComment,
+    CommentCount,
     NamedVote,
     Participation,
+    PendingBallot,
     Poll,
     PollComment,
     PollGroup,
     PollOption,
     PollTranslation,
+    VoterToken,
 )
 from models.solidarity import CaseEvent, CaseResponse, CaseSignature, SolidarityCase
 
@@ -55,6 +59,7 @@ __all__ = [
     "CaseEvent",
     "CaseResponse",
     "CaseSignature",
+    "CommentCount",
     "DatePoll",
     "DateSlot",
     "DateSlotAnswer",
@@ -74,6 +79,7 @@ __all__ = [
     "NamedVote",
     "Outcome",
     "Participation",
+    "PendingBallot",
     "Poll",
     "PollComment",
     "PollGroup",
@@ -86,11 +92,13 @@ __all__ = [
     "Questionnaire",
     "QuestionnaireAnswer",
     "QuestionnaireProgress",
+    "RemovalToken",
     "Role",
     "Round",
     "Rsvp",
     "SolidarityCase",
     "UTCDateTime",
+    "VoterToken",
     "WorkingGroup",
     "utcnow",
 ]

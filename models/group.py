@@ -189,6 +189,18 @@ class GroupRemoval(Base):
     removed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class RemovalToken(Base):
+    """A keyed one-way token (HMAC of the group and the Telegram id) of a removal: survives
+    /forget, so a removed member cannot erase themselves and walk straight back in."""
+
+    __tablename__ = "group_removal_tokens"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("working_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
 # --- groups ----------------------------------------------------------------------------------
 
 
@@ -506,4 +518,24 @@ async def group_records(session: AsyncSession, member: Member) -> dict[str, Any]
         {"group": await code(removal.group_id), "removed_at": removal.removed_at.isoformat()}
         for removal in await removals_of(session, member.id)
     ]
-    return {"working_groups": memberships, "group_chat_links": invites, "group_removals": removals}
+    from models.delivery import Broadcast
+
+    sent = await session.scalars(
+        select(Broadcast)
+        .where(Broadcast.created_by_id == member.id, Broadcast.kind == "announcement")
+        .order_by(Broadcast.id)
+    )
+    announcements = [
+        {
+            "group": await code(int(broadcast.payload.get("group_id", 0))),
+            "texts": broadcast.payload.get("texts", {}),
+            "sent_at": broadcast.created_at.isoformat(),
+        }
+        for broadcast in sent
+    ]
+    return {
+        "working_groups": memberships,
+        "group_chat_links": invites,
+        "group_removals": removals,
+        "announcements_sent": announcements,
+    }

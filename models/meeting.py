@@ -508,4 +508,14 @@ async def export_meetings(session: AsyncSession, member: Member) -> dict[str, An
             }
             for answer, slot, _poll, meeting in slots
         ],
+        "meetings_created": [
+            {
+                "meeting": meeting.text(meeting.locale)[0],
+                "start": meeting.start_at.isoformat() if meeting.start_at else None,
+                "status": meeting.status,
+            }
+            for meeting in await session.scalars(
+                select(Meeting).where(Meeting.created_by_id == member_id).order_by(Meeting.id)
+            )
+        ],
     }

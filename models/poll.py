@@ -232,6 +232,59 @@ class AnonymousBallot(Base):
     reason_voice_file_id: Mapped[str | None] = mapped_column(String(255))
 
 
+class PendingBallot(Base):
+    """A secret ballot waiting in the pool until enough others join it (or the poll closes).
+
+    Written in the vote's own transaction (a crash loses no vote), like a ballot: a random key,
+    no member, no time, no rowid. Moved to `poll_ballots` in shuffled batches of at least
+    POOL_BATCH, in another transaction, so the ballot box never holds one voter's ballot alone.
+    """
+
+    __tablename__ = "poll_pending_ballots"
+    __table_args__ = (
+        Index("ix_poll_pending_ballots_poll_id", "poll_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_token)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    choices: Mapped[int] = mapped_column(Integer)
+    region: Mapped[str | None] = mapped_column(String(3))
+    gender: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    reason_voice_file_id: Mapped[str | None] = mapped_column(String(255))
+
+
+class VoterToken(Base):
+    """A keyed one-way token (HMAC of the poll and the Telegram id) saying someone voted.
+
+    It survives /forget, so erasing oneself does not give a second vote, and it cannot be
+    turned back into a member without the server's key; it says nothing about the ballot.
+    """
+
+    __tablename__ = "poll_voter_tokens"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True
+    )
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class CommentCount(Base):
+    """How many comments someone left on a poll, under a keyed one-way token of the poll and
+    their Telegram id (bounds comments on secret polls without naming their author)."""
+
+    __tablename__ = "poll_comment_counts"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True
+    )
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class PollComment(Base):
     """A comment on a named poll, text or voice."""
 

@@ -1337,6 +1337,17 @@ class FakeTelegram:
         self._push_mark = len(self.calls)
         return update
 
+    def member_adds(self, chat_id: int, user_id: int, by: int) -> dict[str, Any]:
+        """A member of the group adds someone to it directly: chat_member, from the adder."""
+        chat = self._group(chat_id)
+        if chat.members.get(by) not in ("member", "administrator", "creator"):
+            raise AssertionError(f"user {by} is not in chat {chat_id}")
+        if chat.members.get(user_id) == "kicked":
+            raise AssertionError(f"user {user_id} is banned from chat {chat_id}")
+        update = self._set_member(chat, user_id, "member", by=by)
+        self._push_mark = len(self.calls)
+        return update
+
     def user_leaves(self, chat_id: int, user_id: int) -> dict[str, Any]:
         """The user leaves a group: a chat_member update."""
         update = self._set_member(self._group(chat_id), user_id, "left", by=user_id)

@@ -158,6 +158,7 @@ def make_settings(
         # Tests of other subjects run at any hour of the real clock: quiet hours would hold
         # their messages some of the time. The attention tests turn them on.
         "quiet_hours": False,
+        "privacy_key": "test-privacy-key",
     }
     values.update(extra)
     return load_settings(**values)

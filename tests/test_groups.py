@@ -6,10 +6,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.groups.callbacks import GroupCb
-from models.group import GroupRemoval, MembershipStatus
+from models.group import (
+    GroupMembership,
+    GroupRemoval,
+    GroupRole,
+    MembershipStatus,
+    RemovalToken,
+)
 from tests.conftest import add_member
 from tests.fake_telegram import FakeTelegram
 from tests.groupkit import (
@@ -256,6 +263,108 @@ async def test_coordinator_removes_a_member(
     assert "Ivan" in hana.last()["text"] and "✅ Approve" in hana.buttons()
 
 
+async def test_a_removed_member_cannot_forget_and_walk_back_in(
+    bot: RunningBot, client: Any, fake: FakeTelegram
+) -> None:
+    coordinator = await add_member(bot, 5060, "Hana")
+    ivan = await add_member(bot, 5061, "Ivan", locale="es", country="AR")
+    group = await make_group(bot)
+    await add_to_group(bot, group, coordinator, coordinator=True)
+    await add_to_group(bot, group, ivan)
+    hana = client(5060, "Hana")
+    user = client(5061, "Ivan", language_code="es")
+    await hana.send("/groups")
+    await hana.click("⭐ Women and ESCR")
+    await hana.click("👥 Members")
+    await hana.click("Remove Ivan")
+    await hana.click("Yes, remove")
+    await fake.settle(user.chat_id)
+
+    # /forget erases Ivan and his removal record, but a keyed token of the removal stays
+    await user.send("/forget")
+    await user.click_nth(0)
+    assert not list(await bot.db(lambda s: s.scalars(select(GroupRemoval))))
+    tokens = list(await bot.db(lambda s: s.scalars(select(RemovalToken.token))))
+    assert len(tokens) == 1 and "5061" not in tokens[0]
+    again = await add_member(bot, 5061, "Ivan", locale="es", country="AR")
+    await user.send("/groups")
+    await user.click("Mujeres y DESC")
+    await user.click("➕ Unirme")
+    assert (await membership_row(bot, group, again.id)).status == MembershipStatus.PENDING
+
+    # a coordinator's yes lets him in and ends the token
+    await fake.settle(hana.chat_id)
+    await hana.click("✅ Approve")
+    assert (await membership_row(bot, group, again.id)).status == MembershipStatus.ACTIVE
+    assert not list(await bot.db(lambda s: s.scalars(select(RemovalToken))))
+
+
+@pytest.mark.parametrize(
+    "persona", ["pending member", "other group's coordinator", "dismissed coordinator", "stranger"]
+)
+async def test_no_one_without_the_role_can_do_coordinator_or_admin_actions(
+    bot: RunningBot, client: Any, fake: FakeTelegram, persona: str
+) -> None:
+    from bot.groups.callbacks import AnnounceCb, LinkCb, ManageCb, RemoveCb, RequestCb
+
+    chat = linked_chat(fake)
+    kim = await add_member(bot, 5071, "Kim")
+    group = await make_group(bot, chat_id=chat)
+    await add_to_group(bot, group, kim)
+    pending = await make_group(bot, "mod", {"en": "Moderated"}, moderated=True)
+    request = await add_to_group(bot, pending, kim, status=MembershipStatus.PENDING)
+    fake.add_chat_member(chat, 5071)
+    if persona == "pending member":
+        actor = await add_member(bot, 5070, "Pat", status="pending")
+    elif persona == "other group's coordinator":
+        actor = await add_member(bot, 5070, "Pat")
+        other = await make_group(bot, "land", {"en": "Land"})
+        await add_to_group(bot, other, actor, coordinator=True)
+    elif persona == "dismissed coordinator":
+        actor = await add_member(bot, 5070, "Pat")
+        await add_to_group(bot, group, actor, coordinator=True)
+
+        async def dismiss(session: Any) -> None:
+            link = await session.scalar(
+                select(GroupMembership).where(GroupMembership.member_id == actor.id)
+            )
+            link.role = GroupRole.MEMBER
+            await session.commit()
+
+        await bot.db(dismiss)
+    else:
+        fake.add_user(5070, "Pat")
+        actor = None
+    user = client(5070, "Pat")
+    await user.send("/help")
+    actions = [
+        GroupCb(action="members", group_id=group),
+        GroupCb(action="requests", group_id=pending),
+        RequestCb(membership_id=request, approve=True),
+        RemoveCb(group_id=group, member_id=kim.id, confirm=True),
+        AnnounceCb(action="new", group_id=group),
+        AnnounceCb(action="send", group_id=group),
+        ManageCb(action="show", group_id=group),
+        ManageCb(action="archive", group_id=group, arg="1"),
+        ManageCb(action="appoint", group_id=group, arg=str(kim.id)),
+        ManageCb(action="new"),
+        ManageCb(action="unlink", group_id=group),
+        LinkCb(chat_id=chat, group_id=pending),
+    ]
+    for data in actions:
+        await user.press_data(data.pack())
+        answer = user.callback_answer()
+        assert answer and answer.get("show_alert"), (persona, data, answer)
+    assert (await membership_row(bot, pending, kim.id)).status == MembershipStatus.PENDING
+    assert (await membership_row(bot, group, kim.id)).is_active
+    assert not (await membership_row(bot, group, kim.id)).is_coordinator
+    assert fake.chat_members(chat)[5071] == "member"
+    row = await group_row(bot, group)
+    assert not row.archived and row.chat_id == chat
+    assert not any("Kim" in text.get("text", "") for text in fake.messages(5070))
+    assert actor is None or actor.telegram_id == 5070
+
+
 async def test_plain_members_cannot_do_coordinator_or_admin_actions(
     bot: RunningBot, client: Any, fake: FakeTelegram
 ) -> None:
@@ -373,6 +482,36 @@ async def test_expired_and_misused_links(
     fake.user_joins(chat, 5080, third)
     await expect_call(fake, "revokeChatInviteLink", chat)
     assert fake.chat_members(chat)[5080] == "member"
+
+
+async def test_entering_the_chat_by_another_route_is_checked(
+    bot: RunningBot, client: Any, fake: FakeTelegram
+) -> None:
+    chat = linked_chat(fake)
+    lea = await add_member(bot, 5090, "Lea")
+    outsider = await add_member(bot, 5091, "Otto")  # a network member, not in this group
+    group = await make_group(bot, chat_id=chat)
+    await add_to_group(bot, group, lea)
+    fake.add_chat_member(chat, 5090)
+    client(5090, "Lea")
+    client(5091, "Otto")
+
+    # through the chat's primary link: not a member of the group, so out again
+    fake.user_joins(chat, 5091)
+    await expect_call(fake, "banChatMember", chat)
+    await expect_call(fake, "unbanChatMember", chat)
+    assert fake.chat_members(chat)[5091] == "left"
+    # added by a member of the chat: the same
+    fake.member_adds(chat, 5092, by=5090)
+    await fake.wait_for_call(
+        lambda c: c.method == "unbanChatMember" and c.params.get("user_id") in (5092, "5092")
+    )
+    assert fake.chat_members(chat)[5092] == "left"
+    # an accepted member who comes in by the primary link stays
+    await add_to_group(bot, group, outsider)
+    fake.user_joins(chat, 5091)
+    await fake.settle()
+    assert fake.chat_members(chat)[5091] == "member"
 
 
 async def test_bot_losing_admin_rights_is_reported_to_admins(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
@@ -28,7 +29,7 @@ from bot.polls.service import (
     parse_translated_options,
     valid_choices,
 )
-from bot.polls.tally import SMALL_GROUP, build_tally, protect
+from bot.polls.tally import Counts, build_tally, protect, safe
 from bot.polls.views import PickCb, VoteCb, poll_keyboard
 from models.base import UTCDateTime
 from models.poll import (
@@ -151,13 +152,60 @@ def test_choices_must_be_existing_options() -> None:
 # --- tallies and suppression --------------------------------------------------------------------
 
 
-def test_small_groups_are_hidden_and_cannot_be_worked_out() -> None:
-    hidden, small = protect({"a": 20, "b": 3, "c": 9, "d": 0})
-    assert small == {"b"}
-    # b alone would be total - a - c: the next smallest is hidden with it
-    assert hidden == {"b", "c"}
-    assert protect({"a": 20, "b": 3, "c": 4}) == ({"b", "c"}, {"b", "c"})
-    assert protect({"a": 20, "b": 30}) == (set(), set())
+def test_small_unanimous_groups_are_hidden_and_cannot_be_worked_out() -> None:
+    def c(voters: int, *options: int) -> Counts:
+        return Counts(voters, list(options))
+
+    # b is small; alone it would be total - a - c: the next smallest is hidden with it
+    assert protect({"a": c(20, 12, 8), "b": c(3, 1, 2), "c": c(9, 4, 5)}, 2) == {"b", "c"}
+    assert protect({"a": c(20, 12, 8), "b": c(30, 10, 20)}, 2) == set()
+    # seven people who all said the same: each one's answer is known, so hidden
+    assert protect({"a": c(20, 12, 8), "b": c(7, 7, 0), "c": c(9, 4, 5)}, 2) == {"b", "c"}
+    # two small groups that together are unanimous: hiding both is not enough
+    hidden = protect({"a": c(20, 12, 8), "b": c(2, 2, 0), "c": c(3, 3, 0), "d": c(9, 4, 5)}, 2)
+    assert hidden == {"b", "c", "d"}
+
+
+def recoverable(result: Any) -> list[str]:
+    """Play the attacker with everything published (the message, the chart's totals, the
+    CSV): every shown group, and every published line's total minus its shown parts (which
+    is what the hidden parts add up to), must reveal no vote."""
+    found = []
+
+    def check(name: str, counts: Counts, parts: int = 1) -> None:
+        """(With nothing shown the remainder is the published total itself.)"""
+        if parts and not safe(counts):
+            found.append(f"{name}: {counts}")
+
+    width = len(result.total.options)
+
+    def minus(total: Counts, parts: list[Counts]) -> Counts:
+        rest = Counts(total.voters, list(total.options))
+        for part in parts:
+            rest.voters -= part.voters
+            rest.options = [a - b for a, b in zip(rest.options, part.options, strict=True)]
+        return rest
+
+    assert all(len(g.counts.options) == width for g in result.by_region if g.counts)
+    for title, groups in (("region", result.by_region), ("gender", result.by_gender)):
+        shown = [g.counts for g in groups if g.counts is not None]
+        for counts in shown:
+            check(f"shown {title}", counts)
+        check(f"total minus shown {title}s", minus(result.total, shown), len(shown))
+    regions = {g.key: g.counts for g in result.by_region}
+    genders = {g.key: g.counts for g in result.by_gender}
+    for cell in result.cross:
+        if cell.counts is not None:
+            check("shown cell", cell.counts)
+    for key, margin in regions.items():
+        if margin is not None:
+            line = [c.counts for c in result.cross if c.region == key and c.counts is not None]
+            check(f"region {key} minus its shown cells", minus(margin, line), len(line))
+    for key, margin in genders.items():
+        if margin is not None:
+            line = [c.counts for c in result.cross if c.gender == key and c.counts is not None]
+            check(f"gender {key} minus its shown cells", minus(margin, line), len(line))
+    return found
 
 
 def test_tally_counts_every_option_and_breaks_down_safely() -> None:
@@ -176,42 +224,35 @@ def test_tally_counts_every_option_and_breaks_down_safely() -> None:
     assert result.total.options == [9, 10, 5]
     regions = {group.key: group for group in result.by_region}
     assert regions["419"].counts is not None and regions["419"].counts.voters == 13
-    assert regions["202"].counts is None and regions["202"].small
-    # Europe has 6, but alone it would be the total minus the others: hidden too, not "small"
-    assert regions["150"].counts is None and not regions["150"].small
+    assert regions["202"].counts is None
+    # Europe has 6, but alone it would be the total minus the others: hidden too
+    assert regions["150"].counts is None
     genders = {group.key: group for group in result.by_gender}
     assert genders["woman"].counts is not None and genders["woman"].counts.voters == 11
-    assert genders[None].counts is None and genders[None].small  # a group of one
-    assert genders["man"].counts is None and not genders["man"].small  # protects it
-    # the hidden mass of every published line is none or at least SMALL_GROUP
-    for line in _lines(result):
-        hidden = sum(size for size, shown in line if not shown)
-        assert hidden == 0 or hidden >= SMALL_GROUP
+    assert genders[None].counts is None and genders["man"].counts is None
+    # the full grid is listed: a hidden cell does not say whether anyone is in it
+    assert len(result.cross) == 3 * 3
+    assert recoverable(result) == []
 
 
-def _lines(result: Any) -> list[list[tuple[int, bool]]]:
-    """Rows and columns of the region × gender table, as (size, shown) pairs."""
-    sizes = {
-        (cell.region, cell.gender): (cell.counts.voters if cell.counts else None)
-        for cell in result.cross
-    }
-    regions = {g.key: g for g in result.by_region}
-    genders = {g.key: g for g in result.by_gender}
-    truth = {(c.region, c.gender) for c in result.cross}
-    lines = []
-    for region in {r for r, _ in truth}:
-        if regions[region].counts is None:
-            continue
-        total = regions[region].counts.voters
-        shown = [sizes[c] for c in truth if c[0] == region and sizes[c] is not None]
-        lines.append([(sum(shown), True), (total - sum(shown), False)])
-    for gender in {g for _, g in truth}:
-        if genders[gender].counts is None:
-            continue
-        total = genders[gender].counts.voters
-        shown = [sizes[c] for c in truth if c[1] == gender and sizes[c] is not None]
-        lines.append([(sum(shown), True), (total - sum(shown), False)])
-    return lines
+def test_no_hidden_cell_can_be_recovered_from_what_is_published() -> None:
+    chooser = random.Random(5)
+    regions = ["419", "202", "150", "142", None]
+    genders = ["woman", "man", "other", None]
+    for _round in range(400):
+        width = chooser.choice([2, 3, 4])
+        rows = []
+        for _row in range(chooser.randint(1, 14)):
+            rows.append(
+                (
+                    1 << chooser.randrange(width),
+                    chooser.choice(regions),
+                    chooser.choice(genders),
+                    chooser.choice([1, 1, 2, 3, 4, 5, 6, 9, 15]),
+                )
+            )
+        result = build_tally(width, rows)
+        assert recoverable(result) == [], rows
 
 
 def test_tally_survives_the_json_round_trip() -> None:
@@ -266,7 +307,9 @@ def test_csv_has_counts_breakdowns_and_suppression_in_the_readers_language() -> 
     assert "👍 De acuerdo" in rows[0]
     assert rows[1][:4] == ["Total", "", "", "12"] and rows[1][4:8] == ["6", "0", "5", "1"]
     africa = next(row for row in rows if "África subsahariana" in row)
-    assert "menos de 5" in africa and africa[4:8] == ["", "", "", ""]
+    assert "oculto" in africa and africa[4:8] == ["", "", "", ""]
+    hidden = [r[3] for r in rows[1:] if len(r) > 3 and r[3] and not r[3].isdigit()]
+    assert set(hidden) == {"oculto"}, "one word for every hidden cell, whatever its size"
     reason = next(row for row in rows if row and row[0] == "Motivo del bloqueo")
     assert reason[2].startswith("'=")  # not run as a formula
     assert safe_cell("-1") == "'-1" and safe_cell("Plan") == "Plan"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -13,11 +14,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.polls.tally import Counts, CrossCell, Group, Tally
+from models.fsm import FsmRecord
 from models.group import GroupMembership, GroupRole, GroupTranslation, WorkingGroup
 from models.member import Member
 from models.poll import (
     AnonymousBallot,
     Participation,
+    PendingBallot,
     Poll,
     PollKind,
     PollStatus,
@@ -26,6 +30,7 @@ from tests.botclient import BotClient
 from tests.conftest import add_member
 from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
+from tests.test_poll_logic import recoverable
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 CLOSES = datetime(2026, 12, 1, 21, 0, tzinfo=UTC)  # 1 December, 18:00 in Montevideo
@@ -186,14 +191,57 @@ def poll_message(fake: FakeTelegram, chat_id: int, question: str) -> dict[str, A
 
 
 async def ballots(bot: RunningBot, poll_id: int) -> list[dict[str, Any]]:
+    """The poll's secret ballots, in the box and still waiting in the pool."""
+
     async def read(session: Any) -> list[dict[str, Any]]:
-        rows = await session.execute(
-            select(AnonymousBallot.__table__).where(AnonymousBallot.poll_id == poll_id)
-        )
-        return [dict(row) for row in rows.mappings().all()]
+        found = []
+        for table in (AnonymousBallot, PendingBallot):
+            rows = await session.execute(select(table.__table__).where(table.poll_id == poll_id))
+            found += [dict(row) for row in rows.mappings().all()]
+        return found
 
     result: list[dict[str, Any]] = await bot.db(read)
     return result
+
+
+def backend_of(bot: RunningBot) -> str:
+    assert bot.app is not None
+    return "redis" if bot.app.settings.redis_url else "sql"
+
+
+async def fsm_rows(bot: RunningBot, where: str, telegram_id: int) -> dict[str, Any]:
+    """Everything the conversation store holds for this user (SQL rows or Redis keys)."""
+    assert bot.app is not None
+    if where == "redis":
+        storage: Any = bot.app.dp.storage
+        found = {}
+        async for key in storage.redis.scan_iter(match=f"fsm:*{telegram_id}:{telegram_id}:*"):
+            if await storage.redis.type(key) in (b"string", "string"):
+                found[str(key)] = str(await storage.redis.get(key))
+        return found
+    rows = await bot.db(
+        lambda s: s.execute(
+            select(FsmRecord.state, FsmRecord.data).where(FsmRecord.user_id == telegram_id)
+        )
+    )
+    return {str(state): data for state, data in rows.all()}
+
+
+def published(sheet: list[list[str]]) -> Tally:
+    """The tally as the coordinator's CSV shows it (hidden groups without counts)."""
+
+    def counts(row: list[str]) -> Counts | None:
+        return None if row[3] == "hidden" else Counts(int(row[3]), [int(n) for n in row[4:]])
+
+    rows = [row for row in sheet[1:] if len(row) > 4]
+    total = counts(rows[0])
+    assert total is not None
+    return Tally(
+        total,
+        [Group(r[1], counts(r)) for r in rows if r[0] == "Region"],
+        [Group(r[2], counts(r)) for r in rows if r[0] == "Gender"],
+        [CrossCell(r[1], r[2], counts(r)) for r in rows if r[0] == "Region × gender"],
+    )
 
 
 async def participants(bot: RunningBot, poll_id: int) -> int:
@@ -260,9 +308,17 @@ async def test_secret_consent_poll_from_creation_to_results(
     assert len(await ballots(bot, poll.id)) == len(ANSWERS)
     assert await participants(bot, poll.id) == len(ANSWERS)
     await diego.click("⛔ Bloquear", poll_message(fake, 600_208, QUESTION_ES))
+    # while he writes, the conversation state holds the poll, never his choice
+    assert "choices" not in json.dumps(await fsm_rows(bot, backend_of(bot), 600_208))
     reply = await diego.send("Falta consultar a las comunidades rurales")
-    assert any("contada" in m.get("text", "") for m in reply)
+    assert "bloqueo" in reply[-1]["text"] and len(await ballots(bot, poll.id)) == len(ANSWERS)
+    assert reply[-1]["reply_to_message"]["text"] == "Falta consultar a las comunidades rurales"
+    assert await fsm_rows(bot, backend_of(bot), 600_208) == {}
+    await diego.click("⛔ Bloquear, con este motivo", reply[-1])
+    assert "contada" in str(diego.callback_answer())
     assert len(await ballots(bot, poll.id)) == len(ANSWERS) + 1
+    reasons = [row["reason"] for row in await ballots(bot, poll.id) if row["reason"]]
+    assert reasons == ["Falta consultar a las comunidades rurales"]
 
     # a second secret vote is refused and changes nothing
     joy_user = users[600_203]
@@ -332,8 +388,8 @@ async def test_secret_consent_poll_from_creation_to_results(
     assert "⛔ Block: 1 (7.1%)" in report and "Blocked" in report
     assert "Falta consultar a las comunidades rurales" in report
     assert "Latin America (8): 👍 Agree 5 · ✋ Abstain 1 · 👎 Disagree 1 · ⛔ Block 1" in report
-    assert "Sub-Saharan Africa: fewer than 5" in report
-    assert "Europe: hidden to protect a smaller group" in report
+    assert "Sub-Saharan Africa: hidden" in report
+    assert "Europe: hidden" in report
     assert "Women (8): 👍 Agree 6" in report and "Men (6)" in report
     documents = [m["document"] for m in fake.messages(COORDINATOR) if "document" in m]
     assert sorted(d["file_name"] for d in documents) == [
@@ -347,8 +403,12 @@ async def test_secret_consent_poll_from_creation_to_results(
     assert sheet[1] == ["Total", "", "", "14", "9", "2", "2", "1"]
     by_region = {row[1]: row[3] for row in sheet if row[:1] == ["Region"]}
     assert by_region["Latin America"] == "8"
-    assert by_region["Sub-Saharan Africa"] == "fewer than 5"
-    assert by_region["Europe"] == "hidden to protect a smaller group"
+    assert by_region["Sub-Saharan Africa"] == by_region["Europe"] == "hidden"
+    # the attacker: from the CSV (which holds all the message and the chart show), no
+    # hidden cell can be worked out, and the message hides exactly what the CSV hides
+    assert recoverable(published(sheet)) == []
+    for region, answers in by_region.items():
+        assert (f"{region}: hidden" in report) == (answers == "hidden"), region
 
     # closing the loop: each participant gets the results in their language, not the others
     await eventually(lambda: has_text(fake, 600_201, "📊 Resultados"))

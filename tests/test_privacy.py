@@ -97,3 +97,16 @@ async def test_forget_can_be_cancelled(bot: RunningBot, client: Any) -> None:
     await user.send("/forget")
     await user.click("No, keep my data")
     assert await bot.db(lambda s: s.scalar(select(Member).where(Member.telegram_id == 2003)))
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [("en", "Secret ballots"), ("es", "Votos secretos"), ("ar", "الاقتراع السري")],
+)
+async def test_privacy_says_what_the_secret_ballot_and_forget_protect(
+    bot: RunningBot, client: Any, language: str, heading: str
+) -> None:
+    user = client(2010, "Lina", language_code=language)
+    reply = await user.send("/privacy")
+    text = reply[-1]["text"]
+    assert heading in text and "/forget" in text and len(text) < 4096

@@ -48,6 +48,23 @@ def test_malformed_setting_names_it(tmp_path: Path) -> None:
     assert result.returncode == 2 and "BOT_TOKEN" in result.stderr
 
 
+def test_webhook_mode_needs_a_valid_secret(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/x.db"
+    result = run_cli("run", BOT_TOKEN="1:abc", DATABASE_URL=db, WEBHOOK_URL="https://x.org")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "WEBHOOK_SECRET" in result.stderr and "required" in result.stderr
+    for bad in ("with space", "é", "x" * 257):
+        result = run_cli(
+            "run",
+            BOT_TOKEN="1:abc",
+            DATABASE_URL=db,
+            WEBHOOK_URL="https://x.org",
+            WEBHOOK_SECRET=bad,
+        )
+        assert result.returncode == 2 and "WEBHOOK_SECRET" in result.stderr, bad
+        assert "Traceback" not in result.stderr
+
+
 def test_migrate_and_promote_from_the_shell(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path}/bot.db"
     assert run_cli("migrate", BOT_TOKEN="1:a", DATABASE_URL=db).returncode == 0
@@ -84,6 +101,11 @@ async def test_webhook_mode_answers_updates(fake: FakeTelegram, backend: dict[st
             url = f"http://127.0.0.1:{port}/telegram"
             refused = await http.post(url, json=update)
             assert refused.status == 401, "a request without the secret is refused"
+            for wrong in ("s3crét", "s3cret\u00a0", "снег"):
+                refused = await http.post(
+                    url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": wrong}
+                )
+                assert refused.status == 401, f"a non-ASCII secret is just wrong: {wrong!r}"
             ok = await http.post(
                 url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
             )
@@ -103,6 +125,7 @@ async def test_real_process_killed_mid_onboarding_resumes(
         "TELEGRAM_API_URL": fake.base_url,
         "DATABASE_URL": backend["db_url"],
         "REDIS_URL": backend["redis_url"] or "",
+        "PRIVACY_KEY": "test-privacy-key",
     }
     user = BotClient(fake, 5150, "Ngozi", language_code="en")
     user.timeout = 30

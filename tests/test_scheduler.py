@@ -195,14 +195,17 @@ async def test_failing_job_is_retried_then_marked_failed(
     # The failed runs' writes were rolled back with them: only the successful run's remains.
     assert await bot.db(side_effects) == ["side-effect:3"]
 
+    token = bot.settings.bot_token.get_secret_value()
+
     async def always(ctx: JobContext) -> None:
-        raise RuntimeError("still down")
+        raise RuntimeError(f"still down at /bot{token}/sendMessage")
 
     scheduler(bot).handlers["always"] = always
     await plan(bot, kind="always", due_at=clock.now(), payload={}, key="always:1")
     await eventually(lambda: _status_is(bot, "always:1", JobStatus.FAILED), within=20)
     job = await job_row(bot, "always:1")
     assert job.attempts == 5 and "still down" in (job.last_error or "")
+    assert token not in (job.last_error or "") and "<redacted>" in (job.last_error or "")
 
 
 async def test_unknown_kind_fails_without_retrying(bot: RunningBot, clock: FakeClock) -> None:

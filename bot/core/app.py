@@ -7,6 +7,7 @@ start-up and adds its routers, delivery renderers, scheduled jobs, `/mydata` sec
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -30,6 +31,7 @@ from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import Message
 from aiohttp.payload import BytesPayload
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.clock import Clock
@@ -45,6 +47,7 @@ from bot.core.middlewares import (
     MemberMiddleware,
 )
 from bot.core.observe import Metrics, UpdateTimer
+from bot.core.privacy import load_privacy_key, redact_logs, scrub
 from models.member import Member
 
 log = logging.getLogger(__name__)
@@ -77,6 +80,11 @@ class Registry:
     forget_steps: list[ForgetStep] = field(default_factory=list)
     deep_links: dict[str, DeepLink] = field(default_factory=dict)
     digest_items: dict[str, Contribution] = field(default_factory=dict)
+    maintenance: list[Callable[[App], Awaitable[Any]]] = field(default_factory=list)
+
+    def add_maintenance(self, task: Callable[[App], Awaitable[Any]]) -> None:
+        """Housekeeping the scheduler runs about once an hour (expiring abandoned state)."""
+        self.maintenance.append(task)
 
     def include_routers(self, *routers: Router) -> None:
         """Routers tried in the order the areas add them."""
@@ -135,9 +143,40 @@ class App:
     registry: Registry
     services: list[Service] = field(default_factory=list)
     metrics: Metrics = field(default_factory=Metrics)
+    privacy_key: bytes = b""
+    # Scrubbing of old row versions after commits: one at a time, later requests folded in.
+    background: set[asyncio.Task[None]] = field(default_factory=set)
+    scrub_waiting: set[str] = field(default_factory=set)
+
+    def scrub_after_commit(self, session: AsyncSession, tables: Sequence[str]) -> None:
+        """Once the session's transaction commits, scrub the old row versions of `tables` in
+        the background (see `bot.core.privacy.scrub`). Requests made while a scrub runs are
+        folded into the next one, so a burst of votes or erasures costs one scrub at a time."""
+
+        def start(_session: Any) -> None:
+            self.scrub_waiting.update(tables)
+            # A running loop picks the tables up before it ends (no await between its last
+            # check and its end), so a new one is needed only when none is running.
+            if all(task.done() for task in self.background):
+                task = asyncio.get_running_loop().create_task(self._scrub_loop())
+                self.background.add(task)
+                task.add_done_callback(self.background.discard)
+
+        event.listen(session.sync_session, "after_commit", start, once=True)
+
+    async def _scrub_loop(self) -> None:
+        while self.scrub_waiting:
+            tables = sorted(self.scrub_waiting)
+            self.scrub_waiting.clear()
+            try:
+                await scrub(self.engine, tables)
+            except Exception:
+                log.exception("scrubbing %s failed", ", ".join(tables))
 
     async def close(self) -> None:
         """Release the HTTP session, the FSM storage and the database pool."""
+        if self.background:
+            await asyncio.wait(list(self.background), timeout=30)
         await self.bot.session.close()
         await self.dp.storage.close()
         await self.dp.fsm.events_isolation.close()
@@ -318,7 +357,10 @@ async def assemble(
     routers = [*registry.routers, *registry.fallback_routers]
     metrics = Metrics()
     dp = create_dispatcher(settings, sessionmaker, i18n, clock, routers, metrics)
+    redact_logs(settings.bot_token.get_secret_value())
     app = App(settings, clock, engine, sessionmaker, i18n, bot, dp, registry, metrics=metrics)
+    secret = settings.privacy_key.get_secret_value() if settings.privacy_key else None
+    app.privacy_key = load_privacy_key(secret, settings.data_dir)
     if settings.metrics_port and not settings.webhook_url:
         from bot.core.observe import MetricsServer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
@@ -68,10 +68,13 @@ class Settings(BaseSettings):
     audit_retention_days: int = 730  # audit trail entries are erased after this
     run_delivery: bool = True
     run_scheduler: bool = True
+    # Key of the one-way tokens that outlive /forget (who voted, who was removed); when unset
+    # it is made once and kept in DATA_DIR/privacy.key. Set it when several hosts run the bot.
+    privacy_key: SecretStr | None = None
     # Webhook mode (optional; long polling when unset).
     webhook_url: str | None = None
     webhook_path: str = "/telegram"
-    webhook_secret: SecretStr | None = None
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8080
     # Logs: "text" for people, "json" for log collectors (one object per line).
@@ -88,6 +91,22 @@ class Settings(BaseSettings):
         head, _, tail = value.get_secret_value().partition(":")
         if not head.isdigit() or not tail:
             raise ValueError("must look like 123456:ABC-DEF (from @BotFather)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """Without a secret anyone who finds the URL could post updates as Telegram; and
+        Telegram accepts only 1-256 of A-Z, a-z, 0-9, _ and -."""
+        if value is None:
+            if info.data.get("webhook_url"):
+                raise ValueError("is required when WEBHOOK_URL is set")
+            return None
+        secret = value.get_secret_value()
+        if not 1 <= len(secret) <= 256 or not all(
+            ch.isascii() and (ch.isalnum() or ch in "_-") for ch in secret
+        ):
+            raise ValueError("must be 1 to 256 characters among A-Z, a-z, 0-9, _ and -")
         return value
 
     @field_validator("admin_ids", mode="before")

@@ -37,6 +37,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # Deleted rows are overwritten with zeros, not left in free space for a copy of
+            # the file to show (erased members, secret ballots moved or re-sealed).
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine

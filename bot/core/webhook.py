@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import signal
 
+from aiogram import Bot
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
@@ -13,6 +15,17 @@ from bot.core.app import App
 from bot.core.observe import add_routes
 
 log = logging.getLogger(__name__)
+
+
+class SecretRequestHandler(SimpleRequestHandler):
+    """aiogram's handler, comparing the secret header as bytes: a non-ASCII header made the
+    string comparison raise (a 500); now it is just a wrong secret (401)."""
+
+    def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
+        if not self.secret_token:
+            return True
+        given = telegram_secret_token.encode("utf-8", "surrogateescape")
+        return secrets.compare_digest(given, self.secret_token.encode())
 
 
 def create_web_app(app: App) -> web.Application:
@@ -23,7 +36,7 @@ def create_web_app(app: App) -> web.Application:
     # Answer Telegram only once the update is handled and committed: a process killed
     # mid-update leaves Telegram without an answer, so it sends the update again (to another
     # process behind the proxy) instead of losing it.
-    SimpleRequestHandler(
+    SecretRequestHandler(
         dispatcher=app.dp, bot=app.bot, secret_token=secret, handle_in_background=False
     ).register(web_app, path=settings.webhook_path)
     setup_application(web_app, app.dp, bot=app.bot)

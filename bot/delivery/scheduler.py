@@ -25,6 +25,7 @@ from sqlalchemy import event, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.privacy import redact
 from models.audit import prune_audit
 from models.base import utcnow
 from models.job import Job, JobStatus, prune_jobs
@@ -234,6 +235,8 @@ class Scheduler:
             entries = await prune_audit(session, audit_before)
         if erased or entries:
             log.info("erased %d finished jobs and %d audit entries", erased, entries)
+        for task in self.app.registry.maintenance:
+            await task(self.app)
 
     async def _reclaim(self) -> None:
         """Jobs left `running` by a dead worker are pending again (their effects rolled back)."""
@@ -308,7 +311,9 @@ class Scheduler:
         if attempts is None:
             return
         final = attempts >= self.max_attempts or isinstance(error, LookupError)
-        values: dict[str, Any] = {"last_error": repr(error)[:MAX_ERROR], "claimed_by": None}
+        token = self.app.settings.bot_token.get_secret_value()
+        stored = redact(repr(error), token)[:MAX_ERROR]
+        values: dict[str, Any] = {"last_error": stored, "claimed_by": None}
         if final:
             values.update(status=JobStatus.FAILED, finished_at=utcnow())
         else:

@@ -51,6 +51,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile, Message
 from sqlalchemy import select, update
 
+from bot.core.privacy import redact
 from bot.delivery.outbox import OutcomeWriter
 from bot.delivery.queue import WAKE_KEY, Outgoing, Priority, RenderContext, Renderer
 from bot.delivery.ratelimit import ChatLimits, FloodGate
@@ -541,7 +542,7 @@ class DeliveryService:
         self.writer.finished(
             item.id,
             status,
-            error=error,
+            error=redact(error, self.settings.bot_token.get_secret_value()) if error else None,
             parts_sent=item.parts_sent,
             message_id=item.message_id,
             last_message_id=item.last_message_id,
@@ -557,7 +558,7 @@ class DeliveryService:
         self.writer.retry(
             item.id,
             at=self.app.clock.now() + timedelta(seconds=delay),
-            error=error,
+            error=redact(error, self.settings.bot_token.get_secret_value()),
             parts_sent=item.parts_sent,
             message_id=item.message_id,
             last_message_id=item.last_message_id,

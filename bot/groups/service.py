@@ -19,12 +19,13 @@ from aiogram.types import (
     InlineKeyboardMarkup,
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.i18n import Translator, format_when, match_locale
+from bot.core.privacy import keyed_token
 from bot.delivery.queue import Outgoing, Priority, RenderContext, enqueue_broadcast
 from bot.groups.callbacks import GroupCb
 from bot.groups.views import (
@@ -41,6 +42,7 @@ from models.group import (
     GroupMembership,
     GroupRemoval,
     MembershipStatus,
+    RemovalToken,
     WorkingGroup,
     active_member_ids,
     count_members,
@@ -160,17 +162,26 @@ class Groups:
         i18n: Translator,
         settings: Settings,
         clock: Clock,
+        privacy_key: bytes = b"",
     ) -> None:
         self.session = session
         self.bot = bot
         self.i18n = i18n
         self.clock = clock
         self.default_locale = settings.default_locale
+        self.privacy_key = privacy_key
 
     @classmethod
     def of(cls, session: AsyncSession, app: App) -> Groups:
         """The service for a handler or job that has the App at hand."""
-        return cls(session, bot=app.bot, i18n=app.i18n, settings=app.settings, clock=app.clock)
+        return cls(
+            session,
+            bot=app.bot,
+            i18n=app.i18n,
+            settings=app.settings,
+            clock=app.clock,
+            privacy_key=app.privacy_key,
+        )
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -188,6 +199,22 @@ class Groups:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def removal_token(self, group: WorkingGroup, person: Member) -> str | None:
+        """The keyed one-way token of this person's removal from this group (outlives /forget)."""
+        if not self.privacy_key:
+            return None
+        return keyed_token(self.privacy_key, "removed", group.id, person.telegram_id)
+
+    async def removed_before(self, group: WorkingGroup, person: Member) -> bool:
+        """A coordinator removed them before (also before they erased themselves)."""
+        if await was_removed(self.session, group.id, person.id):
+            return True
+        token = self.removal_token(group, person)
+        return (
+            token is not None
+            and await self.session.get(RemovalToken, (group.id, token)) is not None
+        )
 
     async def can_coordinate(self, member: Member | None, group: WorkingGroup) -> bool:
         """Coordinators of the group and network admins (both must be active)."""
@@ -234,7 +261,7 @@ class Groups:
             link.status = MembershipStatus.WAITING
             await self.session.flush()
             return JoinResult(JoinOutcome.WAITING, link)
-        if group.moderated or await was_removed(self.session, group.id, member.id):
+        if group.moderated or await self.removed_before(group, member):
             link.status = MembershipStatus.PENDING
             link.joined_at = self.now()
             await self.session.flush()
@@ -271,6 +298,13 @@ class Groups:
         link.status = MembershipStatus.ACTIVE
         link.joined_at = self.now()
         await forget_removal(self.session, group.id, person.id)
+        token = self.removal_token(group, person)
+        if token is not None:
+            await self.session.execute(
+                delete(RemovalToken).where(
+                    RemovalToken.group_id == group.id, RemovalToken.token == token
+                )
+            )
         await self.session.flush()
         access = await self.open_door(person, group)
         _ = self.t(person.locale)
@@ -320,6 +354,9 @@ class Groups:
             self.session.add(
                 GroupRemoval(group_id=group.id, member_id=person.id, removed_at=self.now())
             )
+        token = self.removal_token(group, person)
+        if token is not None and not await self.session.get(RemovalToken, (group.id, token)):
+            self.session.add(RemovalToken(group_id=group.id, token=token))
         await self.session.flush()
         await self.close_door(person, group)
         _ = self.t(person.locale)
@@ -671,14 +708,17 @@ class Groups:
             log.info("could not explain a declined join request: %s", exc)
 
     async def on_member_joined(self, update: ChatMemberUpdated) -> None:
-        """Someone entered a group's chat: a personal link is spent; a leaked one is undone."""
+        """Someone entered a group's chat: a personal link is spent; a leaked one is undone;
+        anyone who came in another way (the chat's own link, added by someone) must be an
+        accepted member of the group, or is removed."""
         if is_in_chat(update.old_chat_member) or not is_in_chat(update.new_chat_member):
-            return
-        used = update.invite_link
-        if used is None or used.creator.id != self.bot.id:
             return
         group = await group_for_chat(self.session, update.chat.id)
         if group is None:
+            return
+        used = update.invite_link
+        if used is None or used.creator.id != self.bot.id:
+            await self.check_entrant(group, update)
             return
         invite = await invite_by_link(self.session, update.chat.id, used.invite_link)
         if invite is None:
@@ -705,6 +745,19 @@ class Groups:
             text += "\n" + _("Tap 💬 Group chat in /groups if you need a new link.")
             await self.send(owner, text)
         await self.session.flush()
+
+    async def check_entrant(self, group: WorkingGroup, update: ChatMemberUpdated) -> None:
+        """Not through one of our personal links: only accepted members of the group stay
+        (chat administrators and the bot itself are left alone)."""
+        user = update.new_chat_member.user
+        if user.id == self.bot.id or update.new_chat_member.status in ("administrator", "creator"):
+            return
+        person = await get_member(self.session, user.id)
+        link = await get_membership(self.session, group.id, person.id) if person else None
+        if person is not None and person.is_active and link is not None and link.is_active:
+            return
+        log.info("someone who is not a member entered the chat of group %s: removed", group.id)
+        await self.eject(group, update.chat.id, user.id)
 
     async def on_bot_status(self, update: ChatMemberUpdated) -> WorkingGroup | None:
         """The bot was removed, demoted or promoted in a chat: keep the admins informed."""

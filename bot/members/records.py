@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.app import App
 from bot.core.fsm_storage import forget_user_state
+from models.base import Base
 from models.member import Member, delete_member
 
 
@@ -24,8 +25,10 @@ async def export_member(session: AsyncSession, app: App, member: Member) -> dict
 
 
 async def erase_member(session: AsyncSession, app: App, member: Member) -> None:
-    """Run every area's erasure step, then delete the member (linked rows cascade)."""
+    """Run every area's erasure step, then delete the member (linked rows cascade); once
+    that commits, old row versions are scrubbed from the files (see `scrub`)."""
     for step in app.registry.forget_steps:
         await step(session, app, member)
     await delete_member(session, member)
     await forget_user_state(session, member.telegram_id)
+    app.scrub_after_commit(session, [table.name for table in Base.metadata.sorted_tables])

@@ -71,6 +71,31 @@ def privacy_text(_: Gettext) -> str:
     )
 
 
+def privacy_details(_: Gettext) -> str:
+    """/privacy also says exactly what the secret ballot and /forget protect, and from whom."""
+    return _(
+        "<b>Secret ballots</b>\n"
+        "Your secret ballot is stored without your name, without a time and in no order. It "
+        "enters the ballot box only together with at least 4 other ballots, and the box is "
+        "re-sealed when the consultation closes. So no coordinator or admin, and no one with a "
+        "copy of the database, can tell from the stored data how you voted. Live results "
+        "change only in steps of 5 answers. Results by region and gender hide groups of fewer "
+        "than 5 answers, groups where everyone answered the same, and anything that would let "
+        "someone work those out.\n"
+        "Not protected: Telegram sees which button you press; whoever runs the bot's server "
+        "could watch answers as they arrive; and while fewer than 5 ballots wait to enter the "
+        "box, someone who copies the database at that moment could match them with the voters.\n\n"
+        "<b>When you use /forget</b>\n"
+        "We erase your profile, your group memberships, your named answers and comments, your "
+        "meeting replies and any half-finished conversation, and clean the database files. "
+        "What stays: your secret ballots (counted, not linked to you); the text of "
+        "announcements you sent, without your name; and one-way codes saying that someone "
+        "answered a consultation or was removed from a group, so that erasing yourself does "
+        "not give a second vote or a way back into the group. Without the server's secret key "
+        "these codes cannot be turned back into your account."
+    )
+
+
 def help_text(member: Member | None, _: Gettext) -> str:
     """What this person can do now, by status and role."""
     if member is None or member.status == MemberStatus.ONBOARDING:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.delivery.digest import DigestItem
 from bot.delivery.queue import Outgoing, Priority, RenderContext, enqueue_broadcast
 from bot.delivery.scheduler import JobContext, cancel_jobs, schedule
+from bot.polls.ballot_box import scrub_box_after_commit
 from bot.polls.messages import (
     PollMessage,
     manager_report,
@@ -24,7 +25,7 @@ from bot.polls.messages import (
     poll_message,
     reminder_message,
 )
-from bot.polls.service import close_poll
+from bot.polls.service import can_manage, close_poll, voted_before_erasure
 from bot.polls.views import ShowCb, short
 from models.member import Member
 from models.poll import (
@@ -83,6 +84,8 @@ async def finish_poll(session: AsyncSession, app: App, poll: Poll, now: datetime
     the coordinator chose otherwise) and the full report to the coordinator."""
     if not await close_poll(session, poll, now):
         return False
+    if poll.anonymous:
+        scrub_box_after_commit(app, session)
     await cancel_jobs(session, job_key(poll.id))
     if poll.share_results:
         await enqueue_broadcast(
@@ -146,6 +149,8 @@ async def render_poll(ctx: RenderContext) -> list[Outgoing] | None:
         return None
     if await has_participated(ctx.session, poll.id, member.id):
         return None
+    if await voted_before_erasure(ctx.session, poll, member, ctx.app.privacy_key):
+        return None
     default = ctx.app.settings.default_locale
     return parts(
         await poll_message(ctx.session, poll, member, ctx.locale, member.tz, ctx._, default)
@@ -175,6 +180,8 @@ async def render_poll_reminder(ctx: RenderContext) -> list[Outgoing] | None:
     member = ctx.member
     if poll is None or member is None:
         return None
+    if await voted_before_erasure(ctx.session, poll, member, ctx.app.privacy_key):
+        return None  # they voted, erased themselves and came back: nothing to remind
     default = ctx.app.settings.default_locale
     message = await reminder_message(
         ctx.session, poll, member, ctx.locale, member.tz, ctx._, default
@@ -189,6 +196,8 @@ async def render_poll_results(ctx: RenderContext) -> list[Outgoing] | None:
     if poll is None or member is None:
         return None
     if ctx.broadcast.payload.get("report"):
+        if not await can_manage(ctx.session, member, poll):
+            return None  # the author is no longer a coordinator of the poll's groups
         report = await manager_report(ctx.session, poll, ctx.locale, member.tz, ctx._)
         assert report.chart is not None and report.table is not None
         return [

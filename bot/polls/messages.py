@@ -18,13 +18,14 @@ from bot.polls.service import (
     results_of,
 )
 from bot.polls.views import (
+    CommentPage,
     Gettext,
     NewPollCb,
     ResultsCb,
     ShowCb,
     audience_text,
     choice_names,
-    comment_messages,
+    comment_page,
     manager_keyboard,
     poll_keyboard,
     poll_text,
@@ -173,10 +174,8 @@ async def polls_overview(session: AsyncSession, member: Member, _: Gettext) -> P
     return PollMessage("\n".join(lines), kb.as_markup())
 
 
-async def comments_report(
-    session: AsyncSession, poll: Poll, _: Gettext
-) -> tuple[list[str], list[tuple[str, str]]]:
-    """Reasons for blocking and comments, for coordinators: texts, then voice notes."""
+async def comments_report(session: AsyncSession, poll: Poll, page: int, _: Gettext) -> CommentPage:
+    """Reasons for blocking and comments, for coordinators, a page at a time."""
     items = [(_("Reason for blocking"), c) for c in await block_reasons(session, poll)]
     items += [(_("Comment"), c) for c in await comments_on(session, poll)]
-    return comment_messages(items, _)
+    return comment_page(poll.id, items, page, _)

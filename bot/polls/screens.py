@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import geo
 from bot.core.i18n import LANGUAGE_NAMES, Translator, format_when, zone_name
+from bot.polls.ballot_box import POOL_BATCH
 from bot.polls.closing import TimeProblem
 from bot.polls.messages import PollMessage
 from bot.polls.service import (
@@ -277,7 +278,14 @@ async def results(ctx: Drafting) -> list[PollMessage]:
     kb.button(
         text=_("Live, once they answered"), callback_data=NewPollCb(action="live", value="1")
     )
-    return [PollMessage(_("When may members see the results?"), nav(single(kb), _))]
+    text = _("When may members see the results?")
+    if ctx.draft.anonymous:
+        text += "\n\n" + _(
+            "This is a secret ballot: live results (yours too) change only in steps of at "
+            "least {count} answers, and at the close, so that comparing them before and "
+            "after someone answers never shows what that person chose."
+        ).format(count=POOL_BATCH)
+    return [PollMessage(text, nav(single(kb), _))]
 
 
 async def share(ctx: Drafting) -> list[PollMessage]:

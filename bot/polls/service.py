@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from bot.core.config import SUPPORTED_LOCALES
+from bot.core.privacy import keyed_token
+from bot.polls.ballot_box import empty_pool
 from bot.polls.closing import check_closing
 from bot.polls.tally import Tally, count_cells, tally, tally_cells
 from models.audit import AuditAction, record_for_groups
@@ -25,8 +27,10 @@ from models.poll import (
     AnonymousBallot,
     AnonymousComment,
     Audience,
+    CommentCount,
     NamedVote,
     Participation,
+    PendingBallot,
     Poll,
     PollComment,
     PollGroup,
@@ -34,6 +38,7 @@ from models.poll import (
     PollOption,
     PollStatus,
     PollTranslation,
+    VoterToken,
     add_participation,
     has_participated,
     member_in_audience,
@@ -163,10 +168,11 @@ async def can_create(session: AsyncSession, member: Member | None) -> bool:
 
 
 async def can_manage(session: AsyncSession, member: Member | None, poll: Poll) -> bool:
-    """Who may see full results and close early: admins, the author, the groups' coordinators."""
+    """Who may see full results and close early: admins and the groups' coordinators as
+    their roles stand now (an author who is no longer a coordinator loses the rights)."""
     if member is None or not member.is_active:
         return False
-    if member.is_admin or poll.created_by_member_id == member.id:
+    if member.is_admin:
         return True
     if poll.audience != Audience.GROUPS:
         return False
@@ -182,8 +188,7 @@ async def managed_polls(session: AsyncSession, member: Member, limit: int = 10) 
     if not member.is_admin:
         mine = [group.id for group in await coordinated_groups(session, member)]
         query = query.where(
-            (Poll.created_by_member_id == member.id)
-            | Poll.id.in_(select(PollGroup.poll_id).where(PollGroup.group_id.in_(mine)))
+            Poll.id.in_(select(PollGroup.poll_id).where(PollGroup.group_id.in_(mine)))
         )
     return list(await session.scalars(query.limit(limit)))
 
@@ -398,10 +403,31 @@ def asks_reason(poll: Poll, choices: int) -> bool:
     return is_block(poll, choices) or (disagrees and poll.reason_on_disagree)
 
 
+def voter_token(key: bytes, poll: Poll, member: Member) -> str:
+    """The keyed one-way token saying this member voted in this poll (outlives /forget)."""
+    return keyed_token(key, "poll", poll.id, member.telegram_id)
+
+
+async def voted_before_erasure(
+    session: AsyncSession, poll: Poll, member: Member, key: bytes
+) -> bool:
+    """A secret poll's voter token matches this member: they voted, then erased themselves."""
+    if not poll.anonymous or not key:
+        return False
+    found = await session.get(VoterToken, (poll.id, voter_token(key, poll, member)))
+    return found is not None
+
+
 async def check_vote(
-    session: AsyncSession, poll: Poll | None, member: Member, choices: int, now: datetime
+    session: AsyncSession,
+    poll: Poll | None,
+    member: Member,
+    choices: int,
+    now: datetime,
+    key: bytes = b"",
 ) -> VoteResult | None:
-    """Why this vote cannot be taken, or None when it can."""
+    """Why this vote cannot be taken, or None when it can (`key`: the server's privacy key,
+    whose token stops a second secret vote by someone who erased themselves since)."""
     if poll is None or not member.is_active or not await member_in_audience(session, poll, member):
         return VoteResult.NOT_FOR_YOU
     if not poll.is_open or now >= poll.closes_at:
@@ -409,6 +435,8 @@ async def check_vote(
     if not valid_choices(poll, choices):
         return VoteResult.OUT_OF_RANGE
     if poll.anonymous and await has_participated(session, poll.id, member.id):
+        return VoteResult.ALREADY_VOTED
+    if await voted_before_erasure(session, poll, member, key):
         return VoteResult.ALREADY_VOTED
     return None
 
@@ -420,10 +448,12 @@ async def cast_vote(
     choices: int,
     now: datetime,
     reason: Comment | None = None,
+    key: bytes = b"",
 ) -> VoteResult:
-    """Record an answer: a secret ballot plus the bare fact of participation, or a named vote.
-    A block (and a disagreement where asked) counts only with a reason (text or voice)."""
-    refused = await check_vote(session, poll, member, choices, now)
+    """Record an answer: a secret ballot (into the pool, see ballot_box) plus the bare fact of
+    participation and its keyed token, or a named vote. A block (and a disagreement where
+    asked) counts only with a reason (text or voice)."""
+    refused = await check_vote(session, poll, member, choices, now, key)
     if refused is not None:
         return refused
     assert poll is not None
@@ -455,8 +485,10 @@ async def cast_vote(
     session.add(participation)
     session.info.setdefault(KEEP_LOADED, []).append(participation)
     if poll.anonymous:
+        if key:
+            session.add(VoterToken(poll_id=poll.id, token=voter_token(key, poll, member)))
         session.add(
-            AnonymousBallot(
+            PendingBallot(
                 poll_id=poll.id,
                 choices=choices,
                 region=member.region,
@@ -482,6 +514,18 @@ async def cast_vote(
     return VoteResult.RECORDED
 
 
+MAX_COMMENTS = 5  # per member and poll
+
+
+class CommentResult(enum.StrEnum):
+    """What happened to a comment."""
+
+    SAVED = "saved"
+    CLOSED = "closed"
+    NOT_ANSWERED = "not_answered"
+    TOO_MANY = "too_many"
+
+
 async def add_comment(
     session: AsyncSession,
     poll: Poll,
@@ -489,15 +533,32 @@ async def add_comment(
     now: datetime,
     text: str | None = None,
     voice_file_id: str | None = None,
-) -> bool:
-    """A comment by someone who answered; on a secret ballot it is stored without its author."""
+    key: bytes = b"",
+) -> CommentResult:
+    """A comment by someone who answered, at most MAX_COMMENTS per poll; on a secret ballot
+    it is stored without its author (the count is kept under a keyed one-way token)."""
     if not poll.is_open:
-        return False
+        return CommentResult.CLOSED
     if not await has_participated(session, poll.id, member.id):
-        return False
+        return CommentResult.NOT_ANSWERED
     if poll.anonymous:
+        token = keyed_token(key, "comments", poll.id, member.telegram_id)
+        counted = await session.get(CommentCount, (poll.id, token), with_for_update=True)
+        if counted is None:
+            counted = CommentCount(poll_id=poll.id, token=token, count=0)
+            session.add(counted)
+        if counted.count >= MAX_COMMENTS:
+            return CommentResult.TOO_MANY
+        counted.count += 1
         session.add(AnonymousComment(poll_id=poll.id, text=text, voice_file_id=voice_file_id))
     else:
+        written = await session.scalar(
+            select(func.count())
+            .select_from(PollComment)
+            .where(PollComment.poll_id == poll.id, PollComment.member_id == member.id)
+        )
+        if int(written or 0) >= MAX_COMMENTS:
+            return CommentResult.TOO_MANY
         session.add(
             PollComment(
                 poll_id=poll.id,
@@ -508,7 +569,7 @@ async def add_comment(
             )
         )
     await session.flush()
-    return True
+    return CommentResult.SAVED
 
 
 # --- closing ------------------------------------------------------------------------------------
@@ -548,7 +609,10 @@ async def close_poll(session: AsyncSession, poll: Poll, now: datetime) -> bool:
         return False
     poll.status = PollStatus.CLOSED
     poll.closed_at = now
+    # comments are over: the keyed counts of who commented go
+    await session.execute(delete(CommentCount).where(CommentCount.poll_id == poll.id))
     if poll.anonymous:
+        await empty_pool(session, poll.id, everything=True)
         poll.results = tally_cells(poll.option_count, await count_cells(session, poll)).to_json()
         await seal_ballots(session, poll)
     await session.flush()

@@ -112,60 +112,89 @@ class Tally:
         )
 
 
-def protect(sizes: Mapping[Any, int]) -> tuple[set[Any], set[Any]]:
-    """Keys to hide: groups under SMALL_GROUP, then the smallest others until what is hidden
-    adds up to none or at least SMALL_GROUP (so totals minus the shown groups reveal no vote).
+def safe(counts: Counts) -> bool:
+    """Whether publishing these counts reveals no one's answer: nobody, or at least
+    SMALL_GROUP people whose answers are not all the same (a unanimous group of any size
+    tells each member's answer to whoever knows who is in it)."""
+    if counts.voters == 0:
+        return True
+    if counts.voters < SMALL_GROUP:
+        return False
+    return all(n != counts.voters for n in counts.options)
 
-    Returns (hidden, hidden because small).
-    """
-    small = {key for key, size in sizes.items() if 0 < size < SMALL_GROUP}
-    hidden = set(small)
+
+def _sum(parts: Iterable[Counts], width: int) -> Counts:
+    total = Counts(0, [0] * width)
+    for part in parts:
+        total.voters += part.voters
+        total.options = [a + b for a, b in zip(total.options, part.options, strict=True)]
+    return total
+
+
+def protect(groups: Mapping[Any, Counts], width: int) -> set[Any]:
+    """Keys to hide so that nothing published, nor the line's total minus what is shown,
+    reveals a vote: unsafe groups first, then the smallest shown ones until the hidden
+    remainder (which anyone can compute by subtraction) is safe too."""
+    hidden = {key for key, counts in groups.items() if not safe(counts)}
     shown = sorted(
-        (size, str(key), key) for key, size in sizes.items() if size and key not in hidden
+        (counts.voters, str(key), key)
+        for key, counts in groups.items()
+        if key not in hidden and counts.voters
     )
-    while 0 < sum(sizes[key] for key in hidden) < SMALL_GROUP and shown:
+    while shown and not safe(_sum((groups[key] for key in hidden), width)):
         hidden.add(shown.pop(0)[2])
-    return hidden, small
+    return hidden
 
 
-def _groups(totals: Mapping[str | None, Counts]) -> list[Group]:
-    """A one-dimension breakdown with small groups (and their protectors) hidden."""
-    hidden, small = protect({key: counts.voters for key, counts in totals.items()})
+def _groups(totals: Mapping[str | None, Counts], width: int) -> list[Group]:
+    """A one-dimension breakdown with unsafe groups (and their protectors) hidden."""
+    hidden = protect(totals, width)
     ordered = sorted(totals.items(), key=lambda item: (item[0] is None, item[0] or ""))
-    return [Group(key, None if key in hidden else counts, key in small) for key, counts in ordered]
+    return [
+        Group(key, None if key in hidden else counts, key in hidden) for key, counts in ordered
+    ]
 
 
 def _cross(
-    cells: Mapping[Cell, Counts], hidden_regions: set[Any], hidden_genders: set[Any]
+    cells: Mapping[Cell, Counts],
+    hidden_regions: set[Any],
+    hidden_genders: set[Any],
+    width: int,
 ) -> list[CrossCell]:
-    """Region × gender cells: small ones hidden, whole rows/columns whose margin is hidden, and
-    more cells until each published row and column hides none or at least SMALL_GROUP."""
-    sizes = {cell: counts.voters for cell, counts in cells.items()}
-    small = {cell for cell, size in sizes.items() if 0 < size < SMALL_GROUP}
-    hidden = set(small) | {
-        cell for cell in cells if cell[0] in hidden_regions or cell[1] in hidden_genders
+    """The full region × gender grid: empty and unsafe cells hidden alike (so a hidden cell
+    says nothing about its size), whole rows/columns whose margin is hidden, and more cells
+    until the hidden remainder of every published row and column is safe."""
+    regions = {cell[0] for cell in cells}
+    genders = {cell[1] for cell in cells}
+    grid = {
+        (region, gender): cells.get((region, gender), Counts(0, [0] * width))
+        for region in regions
+        for gender in genders
     }
+    hidden = {
+        cell
+        for cell, counts in grid.items()
+        if counts.voters == 0
+        or not safe(counts)
+        or cell[0] in hidden_regions
+        or cell[1] in hidden_genders
+    }
+    lines = [[cell for cell in grid if cell[0] == region] for region in regions - hidden_regions]
+    lines += [[cell for cell in grid if cell[1] == gender] for gender in genders - hidden_genders]
     changed = True
     while changed:
         changed = False
-        lines: list[list[Cell]] = []
-        for region in {cell[0] for cell in cells} - hidden_regions:
-            lines.append([cell for cell in cells if cell[0] == region])
-        for gender in {cell[1] for cell in cells} - hidden_genders:
-            lines.append([cell for cell in cells if cell[1] == gender])
         for line in lines:
-            mass = sum(sizes[cell] for cell in line if cell in hidden)
+            rest = _sum((grid[cell] for cell in line if cell in hidden), width)
             shown = sorted(
-                (sizes[cell], str(cell), cell)
-                for cell in line
-                if cell not in hidden and sizes[cell]
+                (grid[cell].voters, str(cell), cell) for cell in line if cell not in hidden
             )
-            if 0 < mass < SMALL_GROUP and shown:
+            if shown and not safe(rest):
                 hidden.add(shown[0][2])
                 changed = True
-    ordered = sorted(cells.items(), key=lambda item: tuple((k is None, k or "") for k in item[0]))
+    ordered = sorted(grid.items(), key=lambda item: tuple((k is None, k or "") for k in item[0]))
     return [
-        CrossCell(cell[0], cell[1], None if cell in hidden else counts, cell in small)
+        CrossCell(cell[0], cell[1], None if cell in hidden else counts, cell in hidden)
         for cell, counts in ordered
     ]
 
@@ -198,11 +227,11 @@ def tally_cells(option_count: int, cells: Mapping[Cell, Counts]) -> Tally:
         ):
             target.voters += counts.voters
             target.options = [a + b for a, b in zip(target.options, counts.options, strict=True)]
-    by_region = _groups(regions)
-    by_gender = _groups(genders)
+    by_region = _groups(regions, option_count)
+    by_gender = _groups(genders, option_count)
     hidden_regions = {g.key for g in by_region if g.counts is None}
     hidden_genders = {g.key for g in by_gender if g.counts is None}
-    cross = _cross(cells, hidden_regions, hidden_genders)
+    cross = _cross(cells, hidden_regions, hidden_genders, option_count)
     return Tally(total, by_region, by_gender, cross)
 
 

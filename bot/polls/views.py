@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
@@ -11,7 +12,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.core import geo
 from bot.core.i18n import format_number, format_share, format_when, language_name
-from bot.polls.service import Comment, VoteResult
+from bot.polls.ballot_box import POOL_BATCH
+from bot.polls.service import MAX_COMMENTS, Comment, CommentResult, VoteResult
 from bot.polls.tally import SMALL_GROUP, Counts, Tally
 from models.poll import BLOCK, Poll, PollKind
 
@@ -26,6 +28,15 @@ class VoteCb(CallbackData, prefix="pv"):
 
     poll: int
     option: int
+
+
+class BlockCb(CallbackData, prefix="pb"):
+    """Confirm a block on a secret poll: the reason is the member's message this button's
+    message replies to, so the choice is never stored beside the member while they write."""
+
+    poll: int
+    message: int  # the poll message to show in its answered state (0: none)
+    option: int = BLOCK  # BLOCK, or DISAGREE where the poll asks a disagreement's reason
 
 
 class PickCb(CallbackData, prefix="pk"):
@@ -75,9 +86,16 @@ class ExportCb(CallbackData, prefix="pe"):
 
 
 class CommentsCb(CallbackData, prefix="pl"):
-    """Read the comments on a poll (coordinators)."""
+    """Read the comments on a poll (coordinators): the first page."""
 
     poll: int
+
+
+class CommentsPageCb(CallbackData, prefix="pm"):
+    """Another page of a poll's comments (coordinators)."""
+
+    poll: int
+    page: int
 
 
 class NewPollCb(CallbackData, prefix="nw"):
@@ -151,9 +169,9 @@ def region_label(value: str | None, locale: str, _: Gettext) -> str:
 
 
 def choice_names(poll: Poll, choices: int, locale: str, _: Gettext) -> str:
-    """The options in a choice mask, comma-separated."""
+    """The options in a choice mask, comma-separated, escaped for HTML messages."""
     labels = option_labels(poll, locale, _)
-    return ", ".join(label for i, label in enumerate(labels) if choices >> i & 1)
+    return ", ".join(html.escape(label) for i, label in enumerate(labels) if choices >> i & 1)
 
 
 def version_note(poll: Poll, locale: str, _: Gettext) -> list[str]:
@@ -300,10 +318,9 @@ def compact(poll: Poll, counts: Counts, locale: str, _: Gettext) -> str:
 
 
 def hidden_text(small: bool, _: Gettext) -> str:
-    """What a hidden group shows instead of numbers."""
-    if small:
-        return _("fewer than {count}").format(count=SMALL_GROUP)
-    return _("hidden to protect a smaller group")
+    """What a hidden group shows instead of numbers: the same words for every reason it is
+    hidden (saying "fewer than 5" here and "to protect" there would tell sizes apart)."""
+    return _("hidden")
 
 
 def consensus_line(poll: Poll, counts: Counts, locale: str, _: Gettext) -> str | None:
@@ -343,6 +360,13 @@ def results_text(
     else:
         lines.append(_("This consultation is closed."))
     lines.append(_("Answers: {count}").format(count=format_number(counts.voters, locale)))
+    if poll.is_open and poll.anonymous:
+        lines.append(
+            _(
+                "Secret ballot: results so far change only in steps of at least {count} "
+                "answers (and at the close), so no one's answer can be read from a change."
+            ).format(count=POOL_BATCH)
+        )
     if poll.kind == PollKind.MULTIPLE:
         lines.append(_("(Several answers were possible, so shares add up to more than 100%.)"))
     lines.append("")
@@ -378,8 +402,9 @@ def results_text(
                 [
                     "",
                     _(
-                        "Groups of fewer than {count} people are not shown, so that no one's "
-                        "answer can be worked out."
+                        "Hidden: groups of fewer than {count} answers, groups whose answers "
+                        "are all the same, and groups that would let someone work those out "
+                        "from the totals. The chart and the CSV follow the same rule."
                     ).format(count=SMALL_GROUP),
                 ]
             )
@@ -432,28 +457,57 @@ def close_question(poll: Poll, locale: str, _: Gettext) -> tuple[str, InlineKeyb
     return text, kb.as_markup()
 
 
-def comment_messages(
-    items: Sequence[tuple[str, Comment]], _: Gettext
-) -> tuple[list[str], list[tuple[str, str]]]:
-    """Reasons and comments for coordinators: the texts in as few messages as Telegram allows,
-    and the voice notes (caption, file) to send one by one."""
-    lines = [_("<b>Comments</b>")]
+def comment_outcome(result: CommentResult, _: Gettext) -> str:
+    """What a member is told after sending a comment."""
+    if result is CommentResult.SAVED:
+        return _("💬 Thank you, your comment was saved.")
+    if result is CommentResult.TOO_MANY:
+        return _(
+            "You have already left {count} comments on this consultation, the most one person "
+            "can leave."
+        ).format(count=MAX_COMMENTS)
+    if result is CommentResult.NOT_ANSWERED:
+        return _("Answer the consultation first.")
+    return refusal(VoteResult.CLOSED, _)
+
+
+COMMENTS_PAGE = 10
+
+
+@dataclass
+class CommentPage:
+    """One page of reasons and comments: a text with ◀ ▶, and the page's voice notes."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None
+    voices: list[tuple[str, str]]
+
+
+def comment_page(
+    poll_id: int, items: Sequence[tuple[str, Comment]], page: int, _: Gettext
+) -> CommentPage:
+    """Page `page` (clamped to those that exist) of the reasons and comments."""
+    pages = max(1, -(-len(items) // COMMENTS_PAGE))
+    page = min(max(page, 0), pages - 1)
+    lines = [
+        _("<b>Comments</b> ({page} of {pages})").format(page=page + 1, pages=pages)
+        if pages > 1
+        else _("<b>Comments</b>")
+    ]
     voices: list[tuple[str, str]] = []
-    for label, item in items:
+    for label, item in items[page * COMMENTS_PAGE : (page + 1) * COMMENTS_PAGE]:
         who = f" · {html.escape(item.author)}" if item.author else ""
         if item.text:
             lines.append(f"<b>{label}</b>{who}: {html.escape(item.text)}")
         if item.voice_file_id:
+            lines.append(f"<b>{label}</b>{who}: " + _("(voice note)"))
             voices.append((f"{label}{who}", item.voice_file_id))
-    if len(lines) == 1 and not voices:
+    if not items:
         lines.append(_("No comments yet."))
-    texts: list[str] = []
-    chunk: list[str] = []
-    for line in lines:
-        if chunk and utf16_len("\n".join([*chunk, line])) > 4000:
-            texts.append("\n".join(chunk))
-            chunk = []
-        chunk.append(line)
-    if chunk:
-        texts.append(fit(chunk, "…"))
-    return texts, voices
+    kb = InlineKeyboardBuilder()
+    if page > 0:
+        kb.button(text=_("◀ Previous"), callback_data=CommentsPageCb(poll=poll_id, page=page - 1))
+    if page < pages - 1:
+        kb.button(text=_("Next ▶"), callback_data=CommentsPageCb(poll=poll_id, page=page + 1))
+    markup = kb.as_markup() if pages > 1 else None
+    return CommentPage(fit(lines, "…"), markup, voices)

@@ -14,7 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.app import App
 from bot.members.callbacks import ForgetCb
 from bot.members.records import erase_member, export_member
-from bot.members.views import forget_keyboard, help_text, language_keyboard, privacy_text, summary
+from bot.members.views import (
+    forget_keyboard,
+    help_text,
+    language_keyboard,
+    privacy_details,
+    privacy_text,
+    summary,
+)
 from handlers.ui import clear_buttons
 from models.member import Member
 
@@ -31,7 +38,7 @@ async def show_help(message: Message, member: Member | None, _: Gettext) -> None
 
 @router.message(Command("privacy"))
 async def show_privacy(message: Message, _: Gettext) -> None:
-    await message.answer(privacy_text(_))
+    await message.answer(privacy_text(_) + "\n\n" + privacy_details(_))
 
 
 @router.message(Command("language"))
@@ -42,13 +49,19 @@ async def change_language(message: Message, _: Gettext, locale: str) -> None:
 
 @router.message(Command("mydata"))
 async def my_data(
-    message: Message, member: Member | None, session: AsyncSession, _: Gettext, app: App
+    message: Message,
+    member: Member | None,
+    session: AsyncSession,
+    state: FSMContext,
+    _: Gettext,
+    app: App,
 ) -> None:
-    """Everything stored, as a message and as a JSON document."""
+    """Everything stored, as a message and as a JSON document (a half-written draft too)."""
     if member is None:
         await message.answer(_("We store nothing about you."))
         return
     data = await export_member(session, app, member)
+    data["conversation"] = {"step": await state.get_state(), "data": await state.get_data()}
     await message.answer(summary(data, member, _))
     document = json.dumps(data, ensure_ascii=False, indent=2).encode()
     await message.answer_document(BufferedInputFile(document, filename="my-data.json"))

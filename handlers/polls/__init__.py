@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from bot.core.app import Registry
 from bot.polls import jobs
-from handlers.polls import answer, comment, create, listing, manage, writing
+from bot.polls.answering import expire_answers
+from handlers.polls import answer, comment, create, listing, manage, secret_writing, writing
 from models.poll import poll_records
 
 
@@ -18,6 +19,7 @@ def setup(registry: Registry) -> None:
         listing.router,
         answer.router,
         comment.router,
+        secret_writing.router,
         writing.router,
         manage.router,
     )
@@ -28,3 +30,4 @@ def setup(registry: Registry) -> None:
     registry.add_job("poll_close", jobs.run_poll_close)
     registry.add_job("poll_remind", jobs.run_poll_remind)
     registry.add_data_section(poll_records)
+    registry.add_maintenance(expire_answers)

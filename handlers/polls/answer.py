@@ -14,13 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.app import App
 from bot.core.clock import Clock
+from bot.polls.answering import PollAnswer
+from bot.polls.ballot_box import settle
 from bot.polls.messages import PollMessage, poll_for
 from bot.polls.service import Draft, VoteResult, asks_reason, check_vote, is_block
 from bot.polls.service import cast_vote as record_vote
 from bot.polls.views import PickCb, SubmitCb, VoteCb, poll_keyboard, refusal
 from handlers.polls.access import PollNeed, poll_router, preview_refusal
 from handlers.polls.writing import (
-    PollAnswer,
     begin_answer,
     cancel_button,
     end_answer,
@@ -71,6 +72,9 @@ async def after_vote(
         await event.answer(_("✅ Your answer was changed."))
     if message_id is not None:
         await refresh(bot, member.telegram_id, message_id, pm)
+    if poll.anonymous:
+        await session.commit()  # end this update's read, so the log can be checkpointed
+        await settle(app, poll.id)  # the pool enters the box once a batch is full
 
 
 @router.callback_query(VoteCb.filter(), flags={"poll": PollNeed.ANSWER})
@@ -95,24 +99,37 @@ async def vote(
         await call.answer(refusal(VoteResult.OUT_OF_RANGE, _), show_alert=True)
         return
     choices = 1 << callback_data.option
-    refused = await check_vote(session, poll, member, choices, clock.now())
+    refused = await check_vote(session, poll, member, choices, clock.now(), app.privacy_key)
     if refused is not None:
         await call.answer(refusal(refused, _), show_alert=True)
         return
     if asks_reason(poll, choices):
         await call.answer()
-        await ask_reason(call.message, state, poll, choices, _)
+        await ask_reason(call.message, state, poll, choices, _, clock)
         return
-    result = await record_vote(session, poll, member, choices, clock.now())
+    result = await record_vote(session, poll, member, choices, clock.now(), key=app.privacy_key)
     await after_vote(result, call, poll, member, session, _, app, bot, call.message.message_id)
 
 
 async def ask_reason(
-    message: Message, state: FSMContext, poll: Poll, choices: int, _: Gettext
+    message: Message, state: FSMContext, poll: Poll, choices: int, _: Gettext, clock: Clock
 ) -> None:
     """Ask why the member blocks (or disagrees, in a consensus round); nothing is counted
-    until they say."""
-    await begin_answer(state, poll=poll.id, choices=choices, poll_message=message.message_id)
+    until they say. On a secret poll the state does not hold the choice (it comes back in the
+    button confirming the reason)."""
+    if poll.anonymous:
+        await begin_answer(
+            state, PollAnswer.writing, clock.now(), poll=poll.id, poll_message=message.message_id
+        )
+    else:
+        await begin_answer(
+            state,
+            PollAnswer.reason,
+            clock.now(),
+            poll=poll.id,
+            choices=choices,
+            poll_message=message.message_id,
+        )
     text = _(
         "⛔ You chose to <b>block</b>. A block stops a consensus decision, so please say "
         "why: send a short text or a voice note. Nothing is counted until you do."
@@ -144,7 +161,9 @@ async def reason_given(
     poll, voter, reason = found
     data = await state.get_data()
     choices = int(data.get("choices", 0))
-    result = await record_vote(session, poll, voter, choices, clock.now(), reason=reason)
+    result = await record_vote(
+        session, poll, voter, choices, clock.now(), reason=reason, key=app.privacy_key
+    )
     await end_answer(state)
     await after_vote(result, message, poll, voter, session, _, app, bot, data.get("poll_message"))
 
@@ -259,5 +278,7 @@ async def submit(
     if callback_data.mask == 0:
         await call.answer(_("Tick at least one answer first."), show_alert=True)
         return
-    result = await record_vote(session, poll, member, callback_data.mask, clock.now())
+    result = await record_vote(
+        session, poll, member, callback_data.mask, clock.now(), key=app.privacy_key
+    )
     await after_vote(result, call, poll, member, session, _, app, bot, call.message.message_id)

@@ -12,11 +12,11 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
+from bot.polls.answering import PollAnswer
 from bot.polls.service import VoteResult, add_comment
-from bot.polls.views import CommentCb, refusal
+from bot.polls.views import CommentCb, comment_outcome, refusal
 from handlers.polls.access import PollNeed, poll_router
 from handlers.polls.writing import (
-    PollAnswer,
     begin_answer,
     cancel_button,
     end_answer,
@@ -37,7 +37,9 @@ async def ask_comment(
     session: AsyncSession,
     state: FSMContext,
     _: Gettext,
+    clock: Clock,
 ) -> None:
+    """Ask for the comment (on a secret poll, in the same state as a reason)."""
     assert isinstance(call.message, Message)
     if member is None or not await has_participated(session, poll.id, member.id):
         await call.answer(_("Answer the consultation first."), show_alert=True)
@@ -46,7 +48,8 @@ async def ask_comment(
         await call.answer(refusal(VoteResult.CLOSED, _), show_alert=True)
         return
     await call.answer()
-    await begin_answer(state, PollAnswer.comment, poll=poll.id)
+    waiting = PollAnswer.writing if poll.anonymous else PollAnswer.comment
+    await begin_answer(state, waiting, clock.now(), poll=poll.id)
     if poll.anonymous:
         text = _(
             "Send your comment: a short text or a voice note. It is stored without your name "
@@ -72,11 +75,8 @@ async def comment_given(
     if found is None:
         return
     poll, author, comment = found
-    stored = await add_comment(
+    outcome = await add_comment(
         session, poll, author, clock.now(), text=comment.text, voice_file_id=comment.voice_file_id
     )
     await end_answer(state)
-    if stored:
-        await message.answer(_("💬 Thank you, your comment was saved."))
-    else:
-        await message.answer(refusal(VoteResult.CLOSED, _))
+    await message.answer(comment_outcome(outcome, _))

@@ -13,7 +13,15 @@ from bot.core.clock import Clock
 from bot.polls.jobs import finish_poll
 from bot.polls.messages import comments_report, manager_report, member_results
 from bot.polls.service import VoteResult, can_manage
-from bot.polls.views import CloseCb, CommentsCb, ExportCb, ResultsCb, close_question, refusal
+from bot.polls.views import (
+    CloseCb,
+    CommentsCb,
+    CommentsPageCb,
+    ExportCb,
+    ResultsCb,
+    close_question,
+    refusal,
+)
 from handlers.polls.access import PollNeed, poll_router
 from handlers.ui import clear_buttons
 from models.audit import AuditAction, record_for_groups
@@ -69,16 +77,21 @@ async def export(
 
 
 @router.callback_query(CommentsCb.filter(), flags={"poll": PollNeed.MANAGE})
+@router.callback_query(CommentsPageCb.filter(), flags={"poll": PollNeed.MANAGE})
 async def read_comments(
-    call: CallbackQuery, poll: Poll, session: AsyncSession, _: Gettext
+    call: CallbackQuery,
+    callback_data: CommentsCb | CommentsPageCb,
+    poll: Poll,
+    session: AsyncSession,
+    _: Gettext,
 ) -> None:
-    """Reasons and comments: texts together, voice notes one by one."""
+    """Reasons and comments, ten at a time with ◀ ▶; the page's voice notes after it."""
     assert isinstance(call.message, Message)
     await call.answer()
-    texts, voices = await comments_report(session, poll, _)
-    for text in texts:
-        await call.message.answer(text)
-    for caption, file_id in voices:
+    number = callback_data.page if isinstance(callback_data, CommentsPageCb) else 0
+    page = await comments_report(session, poll, number, _)
+    await call.message.answer(page.text, reply_markup=page.markup)
+    for caption, file_id in page.voices:
         await call.message.answer_voice(file_id, caption=caption)
 
 

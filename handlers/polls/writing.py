@@ -4,17 +4,19 @@ for a text or a voice note, remembering the conversation it interrupts; Cancel s
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.polls.answering import ANSWER_STATES, after_answer
 from bot.polls.service import MAX_COMMENT, Comment, clean_comment
 from handlers.ui import clear_buttons
 from models.member import Member
@@ -26,37 +28,26 @@ router.callback_query.filter(F.message.chat.type == "private")
 Gettext = Callable[..., str]
 
 
-class PollAnswer(StatesGroup):
-    """Waiting for a block's reason, or for a comment after answering."""
-
-    reason = State()
-    comment = State()
-
-
-ANSWER_STATES = {PollAnswer.reason.state, PollAnswer.comment.state}
-ANSWER_KEYS = ("poll", "choices", "poll_message", "resume")
-
-
 class AnswerCancelCb(CallbackData, prefix="pq"):
     """Give up writing a reason or a comment."""
 
     poll: int
 
 
-async def begin_answer(state: FSMContext, waiting: State = PollAnswer.reason, **data: Any) -> None:
+async def begin_answer(state: FSMContext, waiting: State, now: datetime, **data: Any) -> None:
     """Wait for a reason or a comment, remembering any conversation it interrupts (a
-    coordinator may be half-way through creating a poll)."""
+    coordinator may be half-way through creating a poll); abandoned, it expires."""
     current = await state.get_state()
     resume = (await state.get_data()).get("resume") if current in ANSWER_STATES else current
     await state.set_state(waiting)
-    await state.update_data(resume=resume, **data)
+    await state.update_data(resume=resume, since=now.isoformat(), **data)
 
 
 async def end_answer(state: FSMContext) -> None:
     """Back to whatever the member was doing before; the reason's or comment's data goes."""
-    data = await state.get_data()
-    await state.set_state(data.get("resume"))
-    await state.set_data({k: v for k, v in data.items() if k not in ANSWER_KEYS})
+    resume, rest = after_answer(await state.get_data())
+    await state.set_state(resume)
+    await state.set_data(rest)
 
 
 def cancel_button(poll_id: int, _: Gettext) -> InlineKeyboardMarkup:
@@ -107,7 +98,7 @@ async def cancel_answer(call: CallbackQuery, state: FSMContext, _: Gettext) -> N
     await call.message.answer(_("Cancelled: nothing was counted or stored."))
 
 
-@router.message(StateFilter(PollAnswer.reason, PollAnswer.comment), ~F.text, ~F.voice)
+@router.message(StateFilter(*ANSWER_STATES), ~F.text, ~F.voice)
 async def comment_expected(message: Message, _: Gettext) -> None:
     """A sticker, photo or file where a text or a voice note is expected."""
     await message.answer(_("Please send a text or a voice note, or tap Cancel."))
