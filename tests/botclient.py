@@ -58,23 +58,30 @@ class BotClient:
     ) -> list[dict[str, Any]]:
         """Tap the inline button whose text equals `button` (or uniquely contains it)."""
         target = self._keyboard_message(message)
-        buttons = _inline_buttons(target)
-        chosen = next((b for b in buttons if b.get("text") == button), None)
-        if chosen is None:
-            partial = [b for b in buttons if button in str(b.get("text", ""))]
-            if len(partial) == 1:
-                chosen = partial[0]
-            elif partial:
-                raise AssertionError(
-                    f"button {button!r} is ambiguous: {[b['text'] for b in partial]}; "
-                    f"available: {[b.get('text') for b in buttons]}"
-                )
-            else:
-                raise AssertionError(
-                    f"no button {button!r} in message {target['message_id']} "
-                    f"({_preview(target)}); available: {[b.get('text') for b in buttons]}"
-                )
-        return await self._press_button(target, chosen)
+        return await self._press_button(target, _find_button(target, button))
+
+    async def press_later(
+        self,
+        button: str,
+        message: dict[str, Any] | None = None,
+        *,
+        days: float = 2,
+        deleted: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Tap `button` days after the message came: the chat's messages are that much older
+        (too old to edit past 48 hours) and, as Telegram does, the callback query carries an
+        InaccessibleMessage (date 0, chat and message_id only). `deleted`: the user deleted
+        the message first (the keyboard still on their screen, as on another device)."""
+        target = self._keyboard_message(message)
+        chosen = _find_button(target, button)
+        if "callback_data" not in chosen:
+            raise AssertionError(f"button {button!r} is not a callback button")
+        self.fake.age_chat(self.chat_id, days * 86400)
+        if deleted:
+            self.fake.chat_deletes(self.chat_id, target["message_id"])
+        return await self._press(
+            target, chosen["callback_data"], f"button {button!r} days later", inaccessible=True
+        )
 
     async def click_nth(
         self, index: int, message: dict[str, Any] | None = None
@@ -204,12 +211,14 @@ class BotClient:
         return await self._press(message, button["callback_data"], f"button {button['text']!r}")
 
     async def _press(
-        self, message: dict[str, Any], callback_data: str, what: str
+        self, message: dict[str, Any], callback_data: str, what: str, *, inaccessible: bool = False
     ) -> list[dict[str, Any]]:
         """Send the callback query and wait for its answer and for quiet."""
         before = self._snapshot()
         start = len(self.fake.calls)
-        update = self.fake.user_presses(self.user_id, message, callback_data)
+        update = self.fake.user_presses(
+            self.user_id, message, callback_data, inaccessible=inaccessible
+        )
         query_id = update["callback_query"]["id"]
         self._query_ids.append(query_id)
         return await self._await_response(
@@ -222,6 +231,26 @@ class BotClient:
             what,
             update["update_id"],
         )
+
+
+def _find_button(target: dict[str, Any], button: str) -> dict[str, Any]:
+    """The inline button whose text equals `button` (or uniquely contains it)."""
+    buttons = _inline_buttons(target)
+    chosen = next((b for b in buttons if b.get("text") == button), None)
+    if chosen is not None:
+        return chosen
+    partial = [b for b in buttons if button in str(b.get("text", ""))]
+    if len(partial) == 1:
+        return partial[0]
+    if partial:
+        raise AssertionError(
+            f"button {button!r} is ambiguous: {[b['text'] for b in partial]}; "
+            f"available: {[b.get('text') for b in buttons]}"
+        )
+    raise AssertionError(
+        f"no button {button!r} in message {target['message_id']} "
+        f"({_preview(target)}); available: {[b.get('text') for b in buttons]}"
+    )
 
 
 def _inline_buttons(message: dict[str, Any]) -> list[dict[str, Any]]:

@@ -26,9 +26,9 @@ from aiogram.dispatcher.event.handler import FilterObject
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.methods import Response, TelegramMethod
+from aiogram.methods import AnswerCallbackQuery, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import Message
+from aiogram.types import InaccessibleMessage, Message
 from aiohttp.payload import BytesPayload
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -53,7 +53,11 @@ Gettext = Callable[..., str]
 Contribution = Callable[[Any], Awaitable[Any]]
 DataSection = Callable[[AsyncSession, Member], Awaitable[dict[str, Any]]]
 ForgetStep = Callable[[AsyncSession, "App", Member], Awaitable[None]]
-DeepLink = Callable[[Message, Member, AsyncSession, "App", Gettext, str], Awaitable[None]]
+# Lines of /help for what this member may do in an area (its commands for coordinators...).
+HelpSection = Callable[[AsyncSession, Member, Gettext], Awaitable[list[str]]]
+DeepLink = Callable[
+    [Message | InaccessibleMessage, Member, AsyncSession, "App", Gettext, str], Awaitable[None]
+]
 
 
 class Service(Protocol):
@@ -75,6 +79,7 @@ class Registry:
     data_sections: list[DataSection] = field(default_factory=list)
     forget_steps: list[ForgetStep] = field(default_factory=list)
     deep_links: dict[str, DeepLink] = field(default_factory=dict)
+    help_sections: list[HelpSection] = field(default_factory=list)
 
     def include_routers(self, *routers: Router) -> None:
         """Routers tried in the order the areas add them."""
@@ -99,6 +104,10 @@ class Registry:
     def add_forget_step(self, step: ForgetStep) -> None:
         """Work /forget does before the member's row (and what cascades from it) is deleted."""
         self.forget_steps.append(step)
+
+    def add_help_section(self, section: HelpSection) -> None:
+        """Lines /help adds for a member (an area's commands for its coordinators, admins)."""
+        self.help_sections.append(section)
 
     def add_deep_link(self, prefix: str, follow: DeepLink) -> None:
         """`t.me/<bot>?start=<prefix><rest>`: `follow` gets the rest."""
@@ -159,6 +168,39 @@ class KeepResponseModels(BaseRequestMiddleware):
         return await make_request(bot, method)
 
 
+CALLBACK_ANSWER_LIMIT = 200  # Telegram's limit, in UTF-16 code units
+
+
+def trim_utf16(text: str, limit: int) -> str:
+    """`text` cut to `limit` UTF-16 code units (an ellipsis marks the cut)."""
+    if len(text.encode("utf-16-le")) // 2 <= limit:
+        return text
+    out: list[str] = []
+    used = 1  # the ellipsis
+    for ch in text:
+        size = 2 if ord(ch) > 0xFFFF else 1
+        if used + size > limit:
+            break
+        out.append(ch)
+        used += size
+    return "".join(out).rstrip() + "…"
+
+
+class TrimCallbackAnswers(BaseRequestMiddleware):
+    """Cut a callback answer to Telegram's 200 characters: a long name in it must not make
+    the answer fail after the action's effects were already sent."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        if isinstance(method, AnswerCallbackQuery) and method.text:
+            method.text = trim_utf16(method.text, CALLBACK_ANSWER_LIMIT)
+        return await make_request(bot, method)
+
+
 class LeanSession(AiohttpSession):
     """aiogram's session, sending requests without files as a urlencoded body: its multipart
     form draws a random boundary (uuid4, a system call) and builds a writer per request."""
@@ -188,6 +230,7 @@ def create_bot(settings: Settings) -> Bot:
         limit=max(100, settings.delivery_workers + 50),
     )
     session.middleware(KeepResponseModels())
+    session.middleware(TrimCallbackAnswers())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -313,8 +356,12 @@ async def assemble(
 
 
 async def run_polling(app: App, *, handle_signals: bool = True) -> None:
-    """Long polling until stopped; services start and stop with the dispatcher."""
+    """Long polling until stopped; services start and stop with the dispatcher.
+
+    A webhook left from webhook mode would make every getUpdates fail (409): drop it first.
+    """
     try:
+        await app.bot.delete_webhook()
         await app.dp.start_polling(
             app.bot,
             handle_signals=handle_signals,

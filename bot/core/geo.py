@@ -296,7 +296,7 @@ def _loadable(zone: str) -> bool:
     """Keep only zones this system's tz database knows, so stored zones always resolve."""
     try:
         ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "America": a folder, not a zone
         return False
     return True
 

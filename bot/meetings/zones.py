@@ -40,12 +40,8 @@ def find_zones(query: str, locale: str, limit: int = 8) -> list[str]:
         return []
     if text.upper() in ("UTC", "GMT"):
         return ["UTC"]
-    try:
-        ZoneInfo(text)
-        if "/" in text:
-            return [text]
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
+    if "/" in text and valid_zone(text):
+        return [text]
     folded = fold_text(text)
     found: list[str] = [z for city, z in _zone_index() if city == folded]
     found += [z for city, z in _zone_index() if city.startswith(folded) and z not in found]
@@ -77,11 +73,23 @@ def zone_buttons(
     return kb
 
 
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    """The zone ids of this system's tz database (not its folders, such as "America")."""
+    return frozenset(available_timezones()) | {"UTC"}
+
+
 def valid_zone(zone: str) -> bool:
-    """Whether a zone name (from a button) is one this system knows."""
+    """Whether a zone name (typed, or from a button) is one this system knows.
+
+    Checked against the list, not by loading it: "America" or "Etc" name folders of the tz
+    database and opening them fails with IsADirectoryError.
+    """
+    if zone not in _known_zones():
+        return False
     try:
         ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True
 

@@ -29,7 +29,7 @@ from bot.groups.admin import (
 from bot.groups.callbacks import ManageCb
 from bot.groups.service import Groups
 from handlers.filters import network_admin, not_admin
-from handlers.ui import clean_text, clear_buttons
+from handlers.ui import AnyMessage, clean_text, clear_buttons, pressed
 from models.group import get_group_by_code
 from models.member import Member
 
@@ -66,10 +66,10 @@ async def new_group(
     if not network_admin(member):
         await call.answer(not_admin(_), show_alert=True)
         return
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     await state.set_state(GroupNew.code)
-    await call.message.answer(
+    await message.answer(
         _(
             "Send a short code for the new group: 2 to 24 lowercase letters, digits or _. It "
             "appears in links, for example <code>women_escr</code>."
@@ -158,14 +158,14 @@ async def skip_description(
     if not network_admin(member):
         await call.answer(not_admin(_), show_alert=True)
         return
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     await clear_buttons(call)
-    await create(call.message, state, session, "", _, locale, clock, app)
+    await create(message, state, session, "", _, locale, clock, app)
 
 
 async def create(
-    message: Message,
+    message: AnyMessage,
     state: FSMContext,
     session: AsyncSession,
     description: str,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.app import App
@@ -15,7 +15,7 @@ from bot.polls.messages import comments_report, manager_report, member_results
 from bot.polls.service import VoteResult, can_manage
 from bot.polls.views import CloseCb, CommentsCb, ExportCb, ResultsCb, close_question, refusal
 from handlers.polls.access import PollNeed, poll_router
-from handlers.ui import clear_buttons
+from handlers.ui import clear_buttons, pressed
 from models.member import Member
 from models.poll import Poll, has_participated
 
@@ -28,14 +28,14 @@ async def results(
     call: CallbackQuery, poll: Poll, member: Member | None, session: AsyncSession, _: Gettext
 ) -> None:
     """Coordinators get the full report; participants the counts when they may see them."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     if member is None:
         await call.answer(refusal(VoteResult.NOT_FOR_YOU, _), show_alert=True)
         return
     if await can_manage(session, member, poll):
         await call.answer()
         report = await manager_report(session, poll, member.locale, member.tz, _, files=False)
-        await call.message.answer(report.text, reply_markup=report.markup)
+        await message.answer(report.text, reply_markup=report.markup)
         return
     participated = await has_participated(session, poll.id, member.id)
     visible = poll.results_live if poll.is_open else poll.share_results
@@ -43,7 +43,7 @@ async def results(
         await call.answer(_("Results are shared when the consultation closes."), show_alert=True)
         return
     await call.answer()
-    await call.message.answer(await member_results(session, poll, member.locale, member.tz, _))
+    await message.answer(await member_results(session, poll, member.locale, member.tz, _))
 
 
 @router.callback_query(ExportCb.filter(), flags={"poll": PollNeed.MANAGE})
@@ -51,12 +51,12 @@ async def export(
     call: CallbackQuery, poll: Poll, member: Member, session: AsyncSession, _: Gettext
 ) -> None:
     """The chart and the CSV of a poll's results."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     report = await manager_report(session, poll, member.locale, member.tz, _)
     assert report.chart is not None and report.table is not None
     for name, data in (report.chart, report.table):
-        await call.message.answer_document(BufferedInputFile(data, filename=name))
+        await message.answer_document(BufferedInputFile(data, filename=name))
 
 
 @router.callback_query(CommentsCb.filter(), flags={"poll": PollNeed.MANAGE})
@@ -64,13 +64,13 @@ async def read_comments(
     call: CallbackQuery, poll: Poll, session: AsyncSession, _: Gettext
 ) -> None:
     """Reasons and comments: texts together, voice notes one by one."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     texts, voices = await comments_report(session, poll, _)
     for text in texts:
-        await call.message.answer(text)
+        await message.answer(text)
     for caption, file_id in voices:
-        await call.message.answer_voice(file_id, caption=caption)
+        await message.answer_voice(file_id, caption=caption)
 
 
 @router.callback_query(CloseCb.filter(), flags={"poll": PollNeed.MANAGE})
@@ -85,7 +85,7 @@ async def close(
     app: App,
 ) -> None:
     """Close a poll early, after a confirmation (step 0 asks, 1 closes, 2 keeps it open)."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     if not poll.is_open:
         await call.answer(_("This consultation is already closed."), show_alert=True)
         await clear_buttons(call)
@@ -97,11 +97,9 @@ async def close(
     if callback_data.step != 1:
         await call.answer()
         text, markup = close_question(poll, member.locale, _)
-        await call.message.answer(text, reply_markup=markup)
+        await message.answer(text, reply_markup=markup)
         return
     await call.answer()
     await clear_buttons(call)
     await finish_poll(session, app, poll, clock.now())
-    await call.message.answer(
-        _("🔒 The consultation is closed. The results are on their way to you.")
-    )
+    await message.answer(_("🔒 The consultation is closed. The results are on their way to you."))

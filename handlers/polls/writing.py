@@ -15,8 +15,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.bounded import RowId
 from bot.polls.service import MAX_COMMENT, Comment, clean_comment
-from handlers.ui import clear_buttons
+from handlers.ui import clear_buttons, pressed
 from models.member import Member
 from models.poll import Poll, get_poll
 
@@ -40,7 +41,7 @@ ANSWER_KEYS = ("poll", "choices", "poll_message", "resume")
 class AnswerCancelCb(CallbackData, prefix="pq"):
     """Give up writing a reason or a comment."""
 
-    poll: int
+    poll: RowId
 
 
 async def begin_answer(state: FSMContext, waiting: State = PollAnswer.reason, **data: Any) -> None:
@@ -100,11 +101,11 @@ async def written(
 @router.callback_query(AnswerCancelCb.filter())
 async def cancel_answer(call: CallbackQuery, state: FSMContext, _: Gettext) -> None:
     """Nothing is counted or stored."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await end_answer(state)
     await call.answer()
     await clear_buttons(call)
-    await call.message.answer(_("Cancelled: nothing was counted or stored."))
+    await message.answer(_("Cancelled: nothing was counted or stored."))
 
 
 @router.message(StateFilter(PollAnswer.reason, PollAnswer.comment), ~F.text, ~F.voice)
