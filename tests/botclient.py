@@ -3,6 +3,7 @@ BotClient: send text, tap buttons, and get back what the bot showed in reply."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -56,8 +57,13 @@ class BotClient:
     async def click(
         self, button: str, message: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
-        """Tap the inline button whose text equals `button` (or uniquely contains it)."""
-        target = self._keyboard_message(message)
+        """Tap the inline button whose text equals `button` (or uniquely contains it); with
+        no message given, on the newest keyboard, waiting for one that has the button (a
+        message the bot is still sending, under load) rather than tapping an older one."""
+        if message is None:
+            target = await self._newest_keyboard_with(button)
+        else:
+            target = self._keyboard_message(message)
         return await self._press_button(target, _find_button(target, button))
 
     async def press_later(
@@ -188,6 +194,17 @@ class BotClient:
                 return message
         return None
 
+    async def _newest_keyboard_with(self, button: str) -> dict[str, Any]:
+        """The newest keyboard message, once it shows `button` (up to the timeout)."""
+        deadline = asyncio.get_running_loop().time() + self.timeout
+        while True:
+            newest = self._newest_keyboard_message()
+            if newest is not None and _has_button(newest, button):
+                return newest
+            if asyncio.get_running_loop().time() > deadline:
+                return self._keyboard_message(None)  # _find_button then says what is there
+            await asyncio.sleep(0.05)
+
     def _keyboard_message(self, message: dict[str, Any] | None) -> dict[str, Any]:
         """The given message (current version) or the newest one with an inline keyboard."""
         if message is not None:
@@ -231,6 +248,12 @@ class BotClient:
             what,
             update["update_id"],
         )
+
+
+def _has_button(target: dict[str, Any], button: str) -> bool:
+    """Whether `button` names one button of the message (exactly or as a unique part)."""
+    buttons = [str(b.get("text", "")) for b in _inline_buttons(target)]
+    return button in buttons or sum(button in text for text in buttons) == 1
 
 
 def _find_button(target: dict[str, Any], button: str) -> dict[str, Any]:

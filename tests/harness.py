@@ -155,6 +155,10 @@ def make_settings(
         "admin_ids": [],
         "default_locale": "en",
         "open_registration": False,
+        # The test users tap much faster than people do; with the shipped per-chat pacing of
+        # replies (one a second) every conversation tested would take several times longer.
+        # tests/test_floods.py checks the shipped pacing.
+        "reply_burst": 20,
     }
     values.update(extra)
     return load_settings(**values)

@@ -249,3 +249,30 @@ async def test_processes_starting_together_migrate_one_after_the_other(
         )
     )
     assert [r.returncode for r in results] == [0, 0, 0], [r.stderr[-500:] for r in results]
+
+
+def test_make_run_rebuilds_a_virtualenv_of_another_python(tmp_path: Path) -> None:
+    """`make run` on a .venv built with another Python rebuilds it (dry run: nothing runs)."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    python = venv / "bin" / "python"
+    python.write_text("#!/bin/sh\necho 3.9\n")
+    python.chmod(0o755)
+    (venv / ".installed").touch()
+    result = subprocess.run(
+        ["make", "-n", "run", f"VENV={venv}", f"PY={sys.executable}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert f"rm -rf {venv}" in result.stdout, result.stdout + result.stderr
+    assert f"-m venv {venv}" in result.stdout
+    same = subprocess.run(
+        ["make", "-n", "run", f"VENV={ROOT / '.venv'}", f"PY={ROOT / '.venv' / 'bin' / 'python'}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "rm -rf" not in same.stdout, "a virtualenv of the same Python is kept"

@@ -36,6 +36,7 @@ from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.db import create_engine, create_sessionmaker, migrate
 from bot.core.errors import error_router
+from bot.core.floods import EarlyAnswer, FloodGuard, LateAnswers
 from bot.core.fsm_storage import SqlStorage
 from bot.core.i18n import Translator, create_i18n
 from bot.core.middlewares import (
@@ -267,6 +268,7 @@ def create_dispatcher(
     i18n: Translator,
     clock: Clock,
     routers: Sequence[Router],
+    late: LateAnswers | None = None,
 ) -> Dispatcher:
     """The Dispatcher with middlewares in order (session, FSM lock and state, commit, member,
     locale) and the routers."""
@@ -274,6 +276,18 @@ def create_dispatcher(
     # aiogram's FSM middleware is registered by hand below, after the session is opened, so
     # the state is read in the update's own session (one transaction, one statement).
     dp = Dispatcher(storage=storage, events_isolation=isolation, disable_fsm=True)
+    # Before any database work: a flood is dropped for the price of a dict lookup, and a
+    # button is answered in time even when the store is slow.
+    dp.update.outer_middleware(
+        FloodGuard(
+            i18n,
+            rate=settings.flood_rate,
+            burst=settings.flood_burst,
+            default_locale=settings.default_locale,
+        )
+    )
+    if late is not None:
+        dp.update.outer_middleware(EarlyAnswer(late, settings.callback_answer_seconds))
     dp["settings"] = settings
     dp["clock"] = clock
     dp["sessionmaker"] = sessionmaker
@@ -345,8 +359,10 @@ async def assemble(
     sessionmaker = create_sessionmaker(engine)
     i18n = create_i18n(settings.default_locale)
     bot = create_bot(settings)
+    late = LateAnswers()
+    bot.session.middleware(late)
     routers = [*registry.routers, *registry.fallback_routers]
-    dp = create_dispatcher(settings, sessionmaker, i18n, clock, routers)
+    dp = create_dispatcher(settings, sessionmaker, i18n, clock, routers, late)
     app = App(settings, clock, engine, sessionmaker, i18n, bot, dp, registry)
     dp["app"] = app
     dp["i18n_core"] = i18n

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     send_rate_global: float = Field(30.0, ge=0, le=1000)  # 0: no global limit (benchmarks)
     send_rate_per_chat: float = Field(1.0, gt=0, le=100)
     send_rate_per_group_minute: int = Field(20, ge=1, le=1000)
+    reply_burst: int = Field(1, ge=1, le=20)  # replies to one chat at once, then the rate
     delivery_workers: int = Field(32, ge=1, le=1000)  # sends in flight at once (hides latency)
     delivery_lease_seconds: float = Field(30.0, gt=0)  # a claim not renewed this long is dead
     delivery_max_attempts: int = Field(5, ge=1, le=100)  # for 5xx and timeouts, then `failed`
@@ -47,8 +48,11 @@ class Settings(BaseSettings):
     run_scheduler: bool = True
     # Incoming floods: updates one person may send in a burst, then per second, before the
     # bot asks them to slow down and drops the rest.
-    flood_burst: int = Field(20, ge=1, le=10_000)
-    flood_rate: float = Field(5.0, gt=0, le=1000)
+    flood_burst: int = Field(10, ge=1, le=10_000)
+    flood_rate: float = Field(3.0, gt=0, le=1000)
+    # Telegram shows a tapped button as busy until the bot answers and refuses an answer
+    # after about 15 s: one still missing after this long is given empty (bot.core.floods).
+    callback_answer_seconds: float = Field(5.0, gt=0, le=14)
     # Start-up: how long to keep trying an unreachable Telegram before giving up.
     startup_retry_seconds: float = Field(60.0, ge=0, le=3600)
     # Webhook mode (optional; long polling when unset).

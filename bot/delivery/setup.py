@@ -8,27 +8,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.app import App
 from bot.delivery import notice
-from bot.delivery.ratelimit import FloodGateMiddleware, build_gate
+from bot.delivery.ratelimit import ChatLimits, FloodGateMiddleware, ReplyPacer, build_gate
 from models.delivery import Broadcast, deliveries_of_member, forget_progress_chat
 from models.member import Member
 
 
 def install_delivery(app: App) -> None:
     """Pace every request of the bot, register the engine's own kinds and its services."""
-    gate = build_gate(app.settings)
-    app.bot.session.middleware(FloodGateMiddleware(gate))
+    settings = app.settings
+    gate = build_gate(settings)
+    chats = ChatLimits(settings.send_rate_per_chat, settings.send_rate_per_group_minute)
     app.registry.add_renderer("notice", notice.render_notice)
     app.registry.add_job("notice", notice.run_notice_job)
     app.registry.add_data_section(deliveries_section)
     app.registry.add_forget_step(forget_progress)
-    if app.settings.run_delivery:
+    if settings.run_delivery:
         from bot.delivery.sender import DeliveryService
 
-        app.services.append(DeliveryService(app, gate))
-        if app.settings.run_scheduler:
+        service = DeliveryService(app, gate)
+        chats = service.chats  # replies and broadcasts share each chat's pace
+        app.services.append(service)
+        if settings.run_scheduler:
             from bot.delivery.scheduler import Scheduler
 
             app.services.append(Scheduler(app))
+    pacer = ReplyPacer(chats, settings.send_rate_per_chat, settings.reply_burst)
+    app.bot.session.middleware(FloodGateMiddleware(gate, pacer))
 
 
 async def deliveries_section(session: AsyncSession, member: Member) -> dict[str, Any]:
