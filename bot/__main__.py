@@ -51,7 +51,24 @@ async def _run(settings: Settings) -> None:
         app = await _start(settings, f"webhook {url} (listening on {listen})")
         await run_webhook(app)
     else:
-        await run_polling(await _start(settings, "long polling"))
+        app = await _start(settings, "long polling")
+        await hint_seed(app)
+        await run_polling(app)
+
+
+async def hint_seed(app: App) -> None:
+    """A new installation has no working groups: say how to load the network's."""
+    from sqlalchemy import func, select
+
+    from models.group import WorkingGroup
+
+    async with app.sessionmaker() as session:
+        count = await session.scalar(select(func.count()).select_from(WorkingGroup))
+    if not count:
+        log.warning(
+            "no working groups yet: load the network's with "
+            "`python -m bot seed seed/working_groups.yaml` (see README)"
+        )
 
 
 async def _worker(settings: Settings) -> None:

@@ -58,8 +58,7 @@ class BotClient:
         self, button: str, message: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
         """Tap the inline button whose text equals `button` (or uniquely contains it); with
-        no message given, on the newest keyboard, waiting for one that has the button (a
-        message the bot is still sending, under load) rather than tapping an older one."""
+        no message given, on the newest message that has it (waiting for one if none does)."""
         if message is None:
             target = await self._newest_keyboard_with(button)
         else:
@@ -195,12 +194,15 @@ class BotClient:
         return None
 
     async def _newest_keyboard_with(self, button: str) -> dict[str, Any]:
-        """The newest keyboard message, once it shows `button` (up to the timeout)."""
-        deadline = asyncio.get_running_loop().time() + self.timeout
+        """The newest message whose keyboard shows `button`, as a person would find it: a
+        message the engine sent meanwhile (an invitation, a reminder) is not the one meant.
+        If none has it yet, wait a little for it (replies are complete when an update is
+        processed; this covers what the engine is still sending)."""
+        deadline = asyncio.get_running_loop().time() + min(self.timeout, 2.0)
         while True:
-            newest = self._newest_keyboard_message()
-            if newest is not None and _has_button(newest, button):
-                return newest
+            for message in reversed(self.messages()):
+                if _has_button(message, button):
+                    return message
             if asyncio.get_running_loop().time() > deadline:
                 return self._keyboard_message(None)  # _find_button then says what is there
             await asyncio.sleep(0.05)

@@ -155,10 +155,13 @@ def make_settings(
         "admin_ids": [],
         "default_locale": "en",
         "open_registration": False,
-        # The test users tap much faster than people do; with the shipped per-chat pacing of
-        # replies (one a second) every conversation tested would take several times longer.
-        # tests/test_floods.py checks the shipped pacing.
+        # The test users tap much faster than people do (ten taps a second, for minutes): the
+        # shipped flood throttle would drop their taps, and the shipped per-chat pacing of
+        # replies (one a second) make every conversation tested several times longer.
+        # tests/test_floods.py checks the shipped values of both.
         "reply_burst": 20,
+        "flood_burst": 10_000,
+        "flood_rate": 1000.0,
     }
     values.update(extra)
     return load_settings(**values)

@@ -4,6 +4,7 @@ must still do the action and answer, with a new message where the old one can't 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -211,3 +212,34 @@ class TestAdmins:
         row = await member_row(bot, 7021)
         assert row is not None and row.status == MemberStatus.ACTIVE
         no_error(fake, admin)
+
+
+async def test_an_announcement_panel_used_days_later(
+    bot: RunningBot, client: Any, fake: FakeTelegram
+) -> None:
+    from tests.groupkit import add_to_group
+
+    chat = -1009876543210
+    fake.add_group(chat, "Women chat")
+    fake.set_bot_admin(chat)
+    carla = await add_member(bot, 7030, "Carla")
+    group = await make_group(bot, chat_id=chat, chat_title="Women chat")
+    await add_to_group(bot, group, carla, coordinator=True)
+    fake.add_user(7031, "Reader", language_code="en")
+    await add_to_group(bot, group, await add_member(bot, 7031))
+    coordinator = client(7030, "Carla")
+    await coordinator.send("/groups")
+    await coordinator.click("⭐ Women and ESCR")
+    await coordinator.click("📣 Announcement")
+    panel = (await coordinator.send("Assembly on Friday at 15:00."))[-1]
+    reply = await coordinator.press_later("💬 Also in the group chat", panel, days=3)
+    fresh = reply[-1]
+    assert fresh["message_id"] != panel["message_id"], "the old panel can't change: a new one"
+    assert "Also posted in the group chat: yes" in fresh["text"]
+    await coordinator.press_later("✅ Send to the group", fresh, days=1)
+    deadline = asyncio.get_running_loop().time() + 15
+    while not any("Assembly on Friday" in str(m.get("text")) for m in fake.messages(7031)):
+        assert asyncio.get_running_loop().time() < deadline, fake.messages(7031)
+        await asyncio.sleep(0.05)
+    assert any("Assembly on Friday" in str(m.get("text")) for m in fake.messages(chat))
+    no_error(fake, coordinator)

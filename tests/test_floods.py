@@ -11,12 +11,18 @@ from typing import Any
 import pytest
 from aiogram import BaseMiddleware
 
+from bot.core.config import Settings
 from bot.core.floods import Buckets
 from tests.conftest import add_member
 from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 
 SLOW_DOWN = {"en": "too fast", "es": "demasiado rápido"}
+# The shipped throttle and pacing (the harness relaxes them for its fast test users).
+SHIPPED = {
+    name: Settings.model_fields[name].default
+    for name in ("reply_burst", "flood_burst", "flood_rate")
+}
 
 
 def test_buckets_allow_a_burst_then_the_rate() -> None:
@@ -31,7 +37,7 @@ def test_buckets_allow_a_burst_then_the_rate() -> None:
 
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
-    return {"reply_burst": 1}  # the shipped pacing: one message a second per chat
+    return SHIPPED
 
 
 async def test_a_flood_is_dropped_after_one_slow_down_and_others_are_answered(
@@ -72,7 +78,7 @@ class SlowStore(BaseMiddleware):
 class TestSlowStore:
     @pytest.fixture
     def settings_overrides(self) -> dict[str, Any]:
-        return {"callback_answer_seconds": 0.5, "reply_burst": 1}
+        return {**SHIPPED, "callback_answer_seconds": 0.5}
 
     async def test_a_button_is_answered_in_time_and_the_answer_shown_as_a_message(
         self, bot: RunningBot, client: Any, fake: FakeTelegram

@@ -111,6 +111,13 @@ class ChatLimits:
         if at - self._swept > SWEEP_EVERY:
             self._sweep(at)
 
+    def note(self, chat_id: int, at: float) -> None:
+        """A reply was sent to this chat at `at`: the next message waits an interval after
+        it (replies pace themselves, so they do not push each other's slots further out)."""
+        self._chats[chat_id] = max(self._chats.get(chat_id, 0.0), at + self.chat_interval)
+        if chat_id < 0:
+            self._groups[chat_id] = max(at, self._groups.get(chat_id, 0.0)) + self.group_interval
+
     def _sweep(self, now: float) -> None:
         """Forget chats whose next slot has come: their buckets are full again."""
         self._chats = {chat: tat for chat, tat in self._chats.items() if tat > now}
@@ -257,7 +264,7 @@ class ReplyPacer:
         tat = self._tat.get(chat_id, 0.0)
         at = max(now, tat - self.tolerance)
         self._tat[chat_id] = max(at, tat) + self.interval
-        self.chats.take(chat_id, at)
+        self.chats.note(chat_id, at)
         if len(self._tat) > 1000:
             self._tat = {chat: due for chat, due in self._tat.items() if due > now}
         return at
