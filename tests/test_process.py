@@ -109,6 +109,9 @@ async def test_real_process_killed_mid_onboarding_resumes(
     }
     user = BotClient(fake, 5150, "Ngozi", language_code="en")
     user.timeout = 30
+    # A child process can't report when an update is done; its replies to one chat come a
+    # second apart (the shipped pacing), so the bot is done after more than a second of quiet.
+    user.quiet = 1.5
     process = BotProcess(env)
     await process.start()
     await user.send("/start")
@@ -225,6 +228,9 @@ async def test_polling_after_webhook_mode_and_a_quiet_start(
     await process.start()
     user = BotClient(fake, 5160, "Ngozi", language_code="en")
     user.timeout = 30
+    # A child process can't report when an update is done; its replies to one chat come a
+    # second apart (the shipped pacing), so the bot is done after more than a second of quiet.
+    user.quiet = 1.5
     reply = await user.send("/start")
     assert "language" in reply[-1]["text"].lower()
     assert fake.webhook is None and fake.calls_to("deleteWebhook")
