@@ -124,6 +124,11 @@ class BotProcess:
         """What the child printed to stderr so far (its log)."""
         return self._stderr.decode("utf-8", "replace")
 
+    async def ensure_stopped(self) -> None:
+        """Kill it if it still runs (a failed test must not leave a bot on the test store)."""
+        if self.proc is not None and self.proc.returncode is None:
+            await self.kill()
+
     async def kill(self) -> None:
         """Crash it (SIGKILL): no shutdown hook runs."""
         assert self.proc is not None

@@ -113,20 +113,23 @@ async def test_real_process_killed_mid_onboarding_resumes(
     # second apart (the shipped pacing), so the bot is done after more than a second of quiet.
     user.quiet = 1.5
     process = BotProcess(env)
-    await process.start()
-    await user.send("/start")
-    await user.click("✓ English")
-    await user.click_nth(0)
-    await user.click_nth(0)  # keep name: now at the country question
-    await process.kill()
+    try:
+        await process.start()
+        await user.send("/start")
+        await user.click("✓ English")
+        await user.click_nth(0)
+        await user.click_nth(0)  # keep name: now at the country question
+        await process.kill()
 
-    await process.start()
-    await user.send("nige")
-    assert "Nigeria" in user.buttons()
-    await user.click("Nigeria")
-    await user.click_nth(-1)
-    await user.click_nth(-1)
-    await process.terminate()
+        await process.start()
+        await user.send("nige")
+        assert "Nigeria" in user.buttons()
+        await user.click("Nigeria")
+        await user.click_nth(-1)
+        await user.click_nth(-1)
+        await process.terminate()
+    finally:
+        await process.ensure_stopped()
 
     from bot.core.db import create_engine
 
@@ -231,10 +234,13 @@ async def test_polling_after_webhook_mode_and_a_quiet_start(
     # A child process can't report when an update is done; its replies to one chat come a
     # second apart (the shipped pacing), so the bot is done after more than a second of quiet.
     user.quiet = 1.5
-    reply = await user.send("/start")
-    assert "language" in reply[-1]["text"].lower()
-    assert fake.webhook is None and fake.calls_to("deleteWebhook")
-    log = (await process.terminate()).decode()
+    try:
+        reply = await user.send("/start")
+        assert "language" in reply[-1]["text"].lower()
+        assert fake.webhook is None and fake.calls_to("deleteWebhook")
+        log = (await process.terminate()).decode()
+    finally:
+        await process.ensure_stopped()
     lines = [line for line in log.splitlines() if line.strip()]
     running = lines[: next(i for i, line in enumerate(lines) if "SIGTERM" in line)]
     [started] = [line for line in running if " INFO " in line]

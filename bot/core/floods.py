@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 GUARD_REPLY: ContextVar[bool] = ContextVar("guard_reply", default=False)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 SWEEP_EVERY = 30.0  # seconds between two clean-ups of the per-person and per-chat tables
+MAX_WARNED = 10_000  # people told to slow down whose flood may still be going on
 
 
 class Buckets:
@@ -111,6 +112,8 @@ class FloodGuard(BaseMiddleware):
             return await handler(event, data)
         self.dropped += 1
         if user.id not in self.warned and isinstance(event, Update):
+            if len(self.warned) > MAX_WARNED:  # flooders who never came back
+                self.warned.clear()
             self.warned.add(user.id)
             await self._slow_down(event, user)
         return None
