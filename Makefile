@@ -9,7 +9,24 @@ STAMP := $(VENV)/.installed
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml constraints.txt
+# A virtualenv built with another Python (an upgrade, another machine) is rebuilt, not reused:
+# its interpreter may be gone or its compiled packages may not load.
+PY_VERSION := $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+VENV_VERSION := $(shell if [ -e $(BIN)/python ] || [ -L $(BIN)/python ]; then \
+	$(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null \
+	|| echo broken; fi)
+ifneq ($(VENV_VERSION),)
+ifneq ($(VENV_VERSION),$(PY_VERSION))
+STALE_VENV := stale-venv
+endif
+endif
+
+.PHONY: stale-venv
+stale-venv:
+	@echo "$(VENV) was built with Python $(VENV_VERSION), not $(PY_VERSION): rebuilding it"
+	rm -rf $(VENV)
+
+$(STAMP): pyproject.toml constraints.txt $(STALE_VENV)
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'

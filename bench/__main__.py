@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, str] = {
     "priorities": "bench.priorities",  # tally of 100,000 priority rankings with breakdowns
     "questionnaire": "bench.questionnaire",  # 10 questions × 10,000 respondents, breakdowns
     "scale": "bench.scale",  # 1 and 2 webhook processes on PostgreSQL + Redis vs SQLite
+    "flood": "bench.flood",  # a 20-member notice while one person floods the bot
 }
 
 

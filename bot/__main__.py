@@ -7,42 +7,95 @@ import argparse
 import asyncio
 import contextlib
 import sys
+from typing import TYPE_CHECKING
 
 from bot.core.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.core.app import App
+
+
+log = logging.getLogger("bot")
+
+
+async def _start(settings: Settings, what: str) -> App:
+    """Check the store, Redis and Telegram, build the app and say in one line what started."""
+    from bot.core.preflight import check_telegram, preflight, where_data_lives
+    from bot.wiring import build_app
+
+    await preflight(settings)
+    app = await build_app(settings)
+    try:
+        me = await check_telegram(app.bot, settings)
+    except BaseException:
+        await app.close()
+        raise
+    log.info(
+        "started %s as @%s; data in %s; Bot API at %s",
+        what,
+        me.username,
+        where_data_lives(settings),
+        settings.telegram_api_url,
+    )
+    return app
 
 
 async def _run(settings: Settings) -> None:
     from bot.core.app import run_polling
-    from bot.wiring import build_app
 
-    app = await build_app(settings)
     if settings.webhook_url:
         from bot.core.webhook import run_webhook
 
+        listen = f"{settings.webhook_host}:{settings.webhook_port}"
+        url = f"{settings.webhook_url}{settings.webhook_path}"
+        app = await _start(settings, f"webhook {url} (listening on {listen})")
         await run_webhook(app)
     else:
+        app = await _start(settings, "long polling")
+        await hint_seed(app)
         await run_polling(app)
+
+
+async def hint_seed(app: App) -> None:
+    """A new installation has no working groups: say how to load the network's."""
+    from sqlalchemy import func, select
+
+    from models.group import WorkingGroup
+
+    async with app.sessionmaker() as session:
+        count = await session.scalar(select(func.count()).select_from(WorkingGroup))
+    if not count:
+        log.warning(
+            "no working groups yet: load the network's with "
+            "`python -m bot seed seed/working_groups.yaml` (see README)"
+        )
 
 
 async def _worker(settings: Settings) -> None:
     from bot.delivery.worker import run_worker
-    from bot.wiring import build_app
 
-    app = await build_app(settings.model_copy(update={"run_delivery": True, "webhook_url": None}))
+    app = await _start(
+        settings.model_copy(update={"run_delivery": True, "webhook_url": None}),
+        "delivery worker and scheduler",
+    )
     await run_worker(app)
 
 
 async def _migrate(settings: Settings, revision: str) -> None:
     from bot.core.db import migrate
+    from bot.core.preflight import check_database
 
+    await check_database(settings)
     await migrate(settings.db_url, revision)
     print(f"database at {revision}")
 
 
 async def _admin(settings: Settings, action: str, telegram_id: int) -> int:
     from bot.core.db import create_engine, create_sessionmaker, migrate
+    from bot.core.preflight import check_database
     from models.member import MemberStatus, Role, get_member
 
+    await check_database(settings)
     await migrate(settings.db_url)
     engine = create_engine(settings.db_url)
     try:
@@ -67,6 +120,7 @@ async def _seed(settings: Settings, path: str) -> int:
 
     from bot.core.clock import Clock
     from bot.core.db import create_engine, create_sessionmaker, migrate
+    from bot.core.preflight import check_database
     from bot.groups.seed import SeedError, apply_seed, read_seed
 
     try:
@@ -74,6 +128,7 @@ async def _seed(settings: Settings, path: str) -> int:
     except SeedError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    await check_database(settings)
     await migrate(settings.db_url)
     engine = create_engine(settings.db_url)
     try:
@@ -146,30 +201,36 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse arguments, load settings (exit 2 on a bad one) and dispatch."""
+    """Parse arguments, load settings and dispatch; exit 2 with one line when something the
+    bot needs is wrong (a setting, the database, Redis, Telegram)."""
     from bot.core.logs import setup_logging
+    from bot.core.preflight import StartupError
 
     args = parser().parse_args(argv)
     setup_logging()
     settings = load_settings()
     setup_logging(settings.log_format, settings.log_level)
     command = args.command or "run"
-    if command == "migrate":
-        asyncio.run(_migrate(settings, args.revision))
-    elif command == "admin":
-        return asyncio.run(_admin(settings, args.action, args.telegram_id))
-    elif command == "seed":
-        return asyncio.run(_seed(settings, args.file))
-    elif command == "healthcheck":
-        return _healthcheck(settings)
-    elif command in ("backup", "restore"):
-        return _backup(settings, command, args.path, args.force)
-    elif command == "worker":
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_worker(settings))
-    else:
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_run(settings))
+    try:
+        if command == "migrate":
+            asyncio.run(_migrate(settings, args.revision))
+        elif command == "admin":
+            return asyncio.run(_admin(settings, args.action, args.telegram_id))
+        elif command == "seed":
+            return asyncio.run(_seed(settings, args.file))
+        elif command == "healthcheck":
+            return _healthcheck(settings)
+        elif command in ("backup", "restore"):
+            return _backup(settings, command, args.path, args.force)
+        elif command == "worker":
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(_worker(settings))
+        else:
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(_run(settings))
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -3,6 +3,7 @@ BotClient: send text, tap buttons, and get back what the bot showed in reply."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -56,25 +57,36 @@ class BotClient:
     async def click(
         self, button: str, message: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
-        """Tap the inline button whose text equals `button` (or uniquely contains it)."""
+        """Tap the inline button whose text equals `button` (or uniquely contains it); with
+        no message given, on the newest message that has it (waiting for one if none does)."""
+        if message is None:
+            target = await self._newest_keyboard_with(button)
+        else:
+            target = self._keyboard_message(message)
+        return await self._press_button(target, _find_button(target, button))
+
+    async def press_later(
+        self,
+        button: str,
+        message: dict[str, Any] | None = None,
+        *,
+        days: float = 2,
+        deleted: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Tap `button` days after the message came: the chat's messages are that much older
+        (too old to edit past 48 hours) and, as Telegram does, the callback query carries an
+        InaccessibleMessage (date 0, chat and message_id only). `deleted`: the user deleted
+        the message first (the keyboard still on their screen, as on another device)."""
         target = self._keyboard_message(message)
-        buttons = _inline_buttons(target)
-        chosen = next((b for b in buttons if b.get("text") == button), None)
-        if chosen is None:
-            partial = [b for b in buttons if button in str(b.get("text", ""))]
-            if len(partial) == 1:
-                chosen = partial[0]
-            elif partial:
-                raise AssertionError(
-                    f"button {button!r} is ambiguous: {[b['text'] for b in partial]}; "
-                    f"available: {[b.get('text') for b in buttons]}"
-                )
-            else:
-                raise AssertionError(
-                    f"no button {button!r} in message {target['message_id']} "
-                    f"({_preview(target)}); available: {[b.get('text') for b in buttons]}"
-                )
-        return await self._press_button(target, chosen)
+        chosen = _find_button(target, button)
+        if "callback_data" not in chosen:
+            raise AssertionError(f"button {button!r} is not a callback button")
+        self.fake.age_chat(self.chat_id, days * 86400)
+        if deleted:
+            self.fake.chat_deletes(self.chat_id, target["message_id"])
+        return await self._press(
+            target, chosen["callback_data"], f"button {button!r} days later", inaccessible=True
+        )
 
     async def click_nth(
         self, index: int, message: dict[str, Any] | None = None
@@ -181,6 +193,20 @@ class BotClient:
                 return message
         return None
 
+    async def _newest_keyboard_with(self, button: str) -> dict[str, Any]:
+        """The newest message whose keyboard shows `button`, as a person would find it: a
+        message the engine sent meanwhile (an invitation, a reminder) is not the one meant.
+        If none has it yet, wait a little for it (replies are complete when an update is
+        processed; this covers what the engine is still sending)."""
+        deadline = asyncio.get_running_loop().time() + min(self.timeout, 2.0)
+        while True:
+            for message in reversed(self.messages()):
+                if _has_button(message, button):
+                    return message
+            if asyncio.get_running_loop().time() > deadline:
+                return self._keyboard_message(None)  # _find_button then says what is there
+            await asyncio.sleep(0.05)
+
     def _keyboard_message(self, message: dict[str, Any] | None) -> dict[str, Any]:
         """The given message (current version) or the newest one with an inline keyboard."""
         if message is not None:
@@ -204,12 +230,14 @@ class BotClient:
         return await self._press(message, button["callback_data"], f"button {button['text']!r}")
 
     async def _press(
-        self, message: dict[str, Any], callback_data: str, what: str
+        self, message: dict[str, Any], callback_data: str, what: str, *, inaccessible: bool = False
     ) -> list[dict[str, Any]]:
         """Send the callback query and wait for its answer and for quiet."""
         before = self._snapshot()
         start = len(self.fake.calls)
-        update = self.fake.user_presses(self.user_id, message, callback_data)
+        update = self.fake.user_presses(
+            self.user_id, message, callback_data, inaccessible=inaccessible
+        )
         query_id = update["callback_query"]["id"]
         self._query_ids.append(query_id)
         return await self._await_response(
@@ -222,6 +250,32 @@ class BotClient:
             what,
             update["update_id"],
         )
+
+
+def _has_button(target: dict[str, Any], button: str) -> bool:
+    """Whether `button` names one button of the message (exactly or as a unique part)."""
+    buttons = [str(b.get("text", "")) for b in _inline_buttons(target)]
+    return button in buttons or sum(button in text for text in buttons) == 1
+
+
+def _find_button(target: dict[str, Any], button: str) -> dict[str, Any]:
+    """The inline button whose text equals `button` (or uniquely contains it)."""
+    buttons = _inline_buttons(target)
+    chosen = next((b for b in buttons if b.get("text") == button), None)
+    if chosen is not None:
+        return chosen
+    partial = [b for b in buttons if button in str(b.get("text", ""))]
+    if len(partial) == 1:
+        return partial[0]
+    if partial:
+        raise AssertionError(
+            f"button {button!r} is ambiguous: {[b['text'] for b in partial]}; "
+            f"available: {[b.get('text') for b in buttons]}"
+        )
+    raise AssertionError(
+        f"no button {button!r} in message {target['message_id']} "
+        f"({_preview(target)}); available: {[b.get('text') for b in buttons]}"
+    )
 
 
 def _inline_buttons(message: dict[str, Any]) -> list[dict[str, Any]]:

@@ -53,6 +53,8 @@ NOT_MODIFIED = (
     "the same as a current content and reply markup of the message"
 )
 QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
+# Telegram refuses to edit or delete a message sent more than 48 hours ago.
+EDIT_WINDOW = 48 * 3600
 
 # Methods that put a new message into a chat: they count against Telegram's flood limits.
 SEND_METHODS = _names(
@@ -1247,15 +1249,37 @@ class FakeTelegram:
         record = self._store_message(chat, user, content, from_bot=False)
         return self.push_update({"message": self._public(record)})
 
+    def age_chat(self, chat_id: int, seconds: float) -> None:
+        """Let `seconds` pass for a chat's messages: their dates move into the past, so edits
+        and deletions past Telegram's 48 hours are refused."""
+        chat = self._chat_or_fail(chat_id)
+        for record in chat.messages.values():
+            record["date"] = int(record["date"] - seconds)
+
+    def chat_deletes(self, chat_id: int, message_id: int) -> None:
+        """The user deletes a message from the chat (Telegram tells the bot nothing)."""
+        chat = self._chat_or_fail(chat_id)
+        record = chat.messages.pop(message_id, None)
+        if record is None:
+            raise AssertionError(f"message {message_id} in chat {chat_id} does not exist")
+        chat.deleted.append(record)
+
     def user_presses(
-        self, user_id: int, message: dict[str, Any] | Any, callback_data: str
+        self,
+        user_id: int,
+        message: dict[str, Any] | Any,
+        callback_data: str,
+        *,
+        inaccessible: bool = False,
     ) -> dict[str, Any]:
-        """The user taps an inline button: a callback_query with the message as stored now."""
+        """The user taps an inline button: a callback_query with the message as stored now,
+        or (`inaccessible`, as Telegram does for old or deleted messages) an
+        InaccessibleMessage carrying only the chat, the message_id and date 0."""
         user = self._ensure_user(user_id)
         chat = self._chat_or_fail(int(_get(_get(message, "chat"), "id")))
         message_id = int(_get(message, "message_id"))
         record = chat.messages.get(message_id)
-        if record is None:
+        if record is None and not inaccessible:
             raise AssertionError(f"message {message_id} in chat {chat.id} was deleted")
         self._callback_seq += 1
         query_id = f"{4_000_000_000_000_000 + self._callback_seq * 7919}"
@@ -1269,7 +1293,11 @@ class FakeTelegram:
         query = {
             "id": query_id,
             "from": user,
-            "message": self._public(record),
+            "message": (
+                {"chat": chat.obj, "message_id": message_id, "date": 0}
+                if inaccessible or record is None
+                else self._public(record)
+            ),
             "chat_instance": self._chat_instance(chat.id),
             "data": callback_data,
         }
@@ -2824,9 +2852,13 @@ class FakeTelegram:
         record = chat.messages.get(int(params["message_id"]))
         if record is None:
             raise bad("message to edit not found")
-        if not record["_from_bot"]:
+        if not record["_from_bot"] or self._too_old(record):
             raise bad("message can't be edited")
         return chat, record
+
+    def _too_old(self, record: dict[str, Any]) -> bool:
+        """Sent more than 48 hours ago: Telegram no longer edits or deletes it."""
+        return self._now() - int(record["date"]) > EDIT_WINDOW
 
     def _apply_edit(
         self, chat: _Chat, old: dict[str, Any], new: dict[str, Any], keys: Iterable[str]
@@ -2895,7 +2927,7 @@ class FakeTelegram:
         record = chat.messages.get(int(params["message_id"]))
         if record is None:
             raise bad("message to delete not found")
-        if (
+        if self._too_old(record) or (
             chat.type != "private"
             and not record["_from_bot"]
             and chat.bot_status not in ("administrator", "creator")

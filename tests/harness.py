@@ -124,6 +124,11 @@ class BotProcess:
         """What the child printed to stderr so far (its log)."""
         return self._stderr.decode("utf-8", "replace")
 
+    async def ensure_stopped(self) -> None:
+        """Kill it if it still runs (a failed test must not leave a bot on the test store)."""
+        if self.proc is not None and self.proc.returncode is None:
+            await self.kill()
+
     async def kill(self) -> None:
         """Crash it (SIGKILL): no shutdown hook runs."""
         assert self.proc is not None
@@ -159,6 +164,13 @@ def make_settings(
         # their messages some of the time. The attention tests turn them on.
         "quiet_hours": False,
         "privacy_key": "test-privacy-key",
+        # The test users tap much faster than people do (ten taps a second, for minutes): the
+        # shipped flood throttle would drop their taps, and the shipped per-chat pacing of
+        # replies (one a second) make every conversation tested several times longer.
+        # tests/test_floods.py checks the shipped values of both.
+        "reply_burst": 20,
+        "flood_burst": 10_000,
+        "flood_rate": 1000.0,
     }
     values.update(extra)
     return load_settings(**values)

@@ -93,6 +93,11 @@ async def test_daylight_saving_gap_and_overlap_in_a_named_zone(
     await c.click("🌍 Another time zone")
     reply = await c.send("nowhereville")
     assert "No time zone matches" in reply[0]["text"]
+    for folder in ("America", "Etc", "Europe/"):  # folders of the tz database, not zones
+        reply = await c.send(folder)
+        assert "went wrong" not in reply[0]["text"], folder
+        assert "No time zone matches" in reply[0]["text"] or c.buttons(reply[-1]), folder
+        assert folder not in c.buttons(reply[-1])
     await c.send("Paris")
     await c.click("Paris (UTC+01:00)")
     assert "Paris" in c.last()["text"]

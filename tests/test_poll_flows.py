@@ -53,9 +53,8 @@ async def quick_poll(bot: RunningBot, creator: int, **fields: Any) -> int:
         group_ids = [
             await session.scalar(select(WorkingGroup.id).where(WorkingGroup.code == code))
         ]
-        draft = Draft(
-            locale=member.locale, closes_at=CLOSES.isoformat(), group_ids=group_ids, **fields
-        )
+        closes_at = fields.pop("closes_at", CLOSES).isoformat()
+        draft = Draft(locale=member.locale, closes_at=closes_at, group_ids=group_ids, **fields)
         poll = await save_poll(session, draft, member, NOW)
         await launch_poll(session, app, poll, member)
         await session.commit()

@@ -85,3 +85,17 @@ async def test_a_reply_spends_a_slot_of_the_engine_budget() -> None:
     assert gate.delay() == 0
     await gate.admit(reply=True)
     assert gate.delay() > 0.09  # the engine's next send moved back by one interval
+
+
+async def test_a_request_answered_late_holds_the_next_until_a_second_after_its_answer() -> None:
+    """Telegram counts arrivals: one held up on its way (a busy CPU, a slow network) may
+    arrive late, so the request `rate` places after it waits a second after its answer."""
+    gate = FloodGate(3.0)
+    started = time.monotonic()
+    sent = [await gate.admit(tracked=True) for _ in range(3)]
+    await asyncio.sleep(0.3)
+    for one in sent:
+        assert one is not None
+        one.done = gate.clock()  # answered 0.3 s after it left
+    await gate.admit(tracked=True)
+    assert time.monotonic() - started >= 1.3 - 0.01

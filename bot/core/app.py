@@ -27,9 +27,9 @@ from aiogram.dispatcher.event.handler import FilterObject
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.methods import Response, TelegramMethod
+from aiogram.methods import AnswerCallbackQuery, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import Message
+from aiogram.types import InaccessibleMessage, Message
 from aiohttp.payload import BytesPayload
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -38,6 +38,7 @@ from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.db import create_engine, create_sessionmaker, migrate
 from bot.core.errors import error_router
+from bot.core.floods import EarlyAnswer, FloodGuard, LateAnswers
 from bot.core.fsm_storage import SqlStorage
 from bot.core.i18n import Translator, create_i18n
 from bot.core.middlewares import (
@@ -57,7 +58,11 @@ Gettext = Callable[..., str]
 Contribution = Callable[[Any], Awaitable[Any]]
 DataSection = Callable[[AsyncSession, Member], Awaitable[dict[str, Any]]]
 ForgetStep = Callable[[AsyncSession, "App", Member], Awaitable[None]]
-DeepLink = Callable[[Message, Member, AsyncSession, "App", Gettext, str], Awaitable[None]]
+# Lines of /help for what this member may do in an area (its commands for coordinators...).
+HelpSection = Callable[[AsyncSession, Member, Gettext], Awaitable[list[str]]]
+DeepLink = Callable[
+    [Message | InaccessibleMessage, Member, AsyncSession, "App", Gettext, str], Awaitable[None]
+]
 
 
 class Service(Protocol):
@@ -85,6 +90,7 @@ class Registry:
     def add_maintenance(self, task: Callable[[App], Awaitable[Any]]) -> None:
         """Housekeeping the scheduler runs about once an hour (expiring abandoned state)."""
         self.maintenance.append(task)
+    help_sections: list[HelpSection] = field(default_factory=list)
 
     def include_routers(self, *routers: Router) -> None:
         """Routers tried in the order the areas add them."""
@@ -114,6 +120,10 @@ class Registry:
     def add_forget_step(self, step: ForgetStep) -> None:
         """Work /forget does before the member's row (and what cascades from it) is deleted."""
         self.forget_steps.append(step)
+
+    def add_help_section(self, section: HelpSection) -> None:
+        """Lines /help adds for a member (an area's commands for its coordinators, admins)."""
+        self.help_sections.append(section)
 
     def add_deep_link(self, prefix: str, follow: DeepLink) -> None:
         """`t.me/<bot>?start=<prefix><rest>`: `follow` gets the rest."""
@@ -206,6 +216,39 @@ class KeepResponseModels(BaseRequestMiddleware):
         return await make_request(bot, method)
 
 
+CALLBACK_ANSWER_LIMIT = 200  # Telegram's limit, in UTF-16 code units
+
+
+def trim_utf16(text: str, limit: int) -> str:
+    """`text` cut to `limit` UTF-16 code units (an ellipsis marks the cut)."""
+    if len(text.encode("utf-16-le")) // 2 <= limit:
+        return text
+    out: list[str] = []
+    used = 1  # the ellipsis
+    for ch in text:
+        size = 2 if ord(ch) > 0xFFFF else 1
+        if used + size > limit:
+            break
+        out.append(ch)
+        used += size
+    return "".join(out).rstrip() + "…"
+
+
+class TrimCallbackAnswers(BaseRequestMiddleware):
+    """Cut a callback answer to Telegram's 200 characters: a long name in it must not make
+    the answer fail after the action's effects were already sent."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        if isinstance(method, AnswerCallbackQuery) and method.text:
+            method.text = trim_utf16(method.text, CALLBACK_ANSWER_LIMIT)
+        return await make_request(bot, method)
+
+
 class LeanSession(AiohttpSession):
     """aiogram's session, sending requests without files as a urlencoded body: its multipart
     form draws a random boundary (uuid4, a system call) and builds a writer per request."""
@@ -235,6 +278,7 @@ def create_bot(settings: Settings) -> Bot:
         limit=max(100, settings.delivery_workers + 50),
     )
     session.middleware(KeepResponseModels())
+    session.middleware(TrimCallbackAnswers())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -272,6 +316,7 @@ def create_dispatcher(
     clock: Clock,
     routers: Sequence[Router],
     metrics: Metrics | None = None,
+    late: LateAnswers | None = None,
 ) -> Dispatcher:
     """The Dispatcher with middlewares in order (timer, session, FSM lock and state, commit,
     member, locale) and the routers."""
@@ -279,6 +324,18 @@ def create_dispatcher(
     # aiogram's FSM middleware is registered by hand below, after the session is opened, so
     # the state is read in the update's own session (one transaction, one statement).
     dp = Dispatcher(storage=storage, events_isolation=isolation, disable_fsm=True)
+    # Before any database work: a flood is dropped for the price of a dict lookup, and a
+    # button is answered in time even when the store is slow.
+    dp.update.outer_middleware(
+        FloodGuard(
+            i18n,
+            rate=settings.flood_rate,
+            burst=settings.flood_burst,
+            default_locale=settings.default_locale,
+        )
+    )
+    if late is not None:
+        dp.update.outer_middleware(EarlyAnswer(late, settings.callback_answer_seconds))
     dp["settings"] = settings
     dp["clock"] = clock
     dp["sessionmaker"] = sessionmaker
@@ -354,9 +411,11 @@ async def assemble(
     sessionmaker = create_sessionmaker(engine)
     i18n = create_i18n(settings.default_locale)
     bot = create_bot(settings)
+    late = LateAnswers()
+    bot.session.middleware(late)
     routers = [*registry.routers, *registry.fallback_routers]
     metrics = Metrics()
-    dp = create_dispatcher(settings, sessionmaker, i18n, clock, routers, metrics)
+    dp = create_dispatcher(settings, sessionmaker, i18n, clock, routers, metrics, late)
     redact_logs(settings.bot_token.get_secret_value())
     app = App(settings, clock, engine, sessionmaker, i18n, bot, dp, registry, metrics=metrics)
     secret = settings.privacy_key.get_secret_value() if settings.privacy_key else None
@@ -373,8 +432,12 @@ async def assemble(
 
 
 async def run_polling(app: App, *, handle_signals: bool = True) -> None:
-    """Long polling until stopped; services start and stop with the dispatcher."""
+    """Long polling until stopped; services start and stop with the dispatcher.
+
+    A webhook left from webhook mode would make every getUpdates fail (409): drop it first.
+    """
     try:
+        await app.bot.delete_webhook()
         await app.dp.start_polling(
             app.bot,
             handle_signals=handle_signals,

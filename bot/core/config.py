@@ -43,40 +43,50 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     # Connection pools: updates beyond them wait for a connection (up to the timeout) rather
     # than fail, so a burst is queued, not refused.
-    db_pool_size: int = 10  # PostgreSQL connections kept open (as many again in a burst)
-    db_pool_timeout: float = 60.0  # seconds an update may wait for an SQL connection
-    redis_max_connections: int = 50
-    redis_pool_timeout: float = 30.0  # seconds a command may wait for a Redis connection
+    db_pool_size: int = Field(10, ge=1, le=1000)  # PostgreSQL connections (x2 in a burst)
+    db_pool_timeout: float = Field(60.0, gt=0)  # seconds an update may wait for an SQL connection
+    redis_max_connections: int = Field(50, ge=1)
+    redis_pool_timeout: float = Field(30.0, gt=0)  # seconds a command may wait for a connection
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     default_locale: str = "en"
     open_registration: bool = False
     data_dir: Path = DEFAULT_DATA_DIR
     # Delivery engine limits (Telegram's published figures).
-    send_rate_global: float = 30.0
-    send_rate_per_chat: float = 1.0
-    send_rate_per_group_minute: int = 20
-    delivery_workers: int = 32  # sends in flight at once (hides API latency)
-    delivery_lease_seconds: float = 30.0  # a claim not renewed this long is a dead worker's
-    delivery_max_attempts: int = 5  # for 5xx and timeouts, then `failed`
-    delivery_retry_seconds: float = 5.0  # first backoff after a 5xx or timeout; doubles
-    delivery_progress_seconds: float = 5.0  # least time between two progress edits
-    delivery_poll_seconds: float = 1.0  # how often an idle engine looks for new deliveries
-    scheduler_poll_seconds: float = 1.0  # how often the scheduler looks for due jobs
-    delivery_retention_days: int = 60  # finished broadcasts and jobs are erased after this
+    send_rate_global: float = Field(30.0, ge=0, le=1000)  # 0: no global limit (benchmarks)
+    send_rate_per_chat: float = Field(1.0, gt=0, le=100)
+    send_rate_per_group_minute: int = Field(20, ge=1, le=1000)
+    reply_burst: int = Field(1, ge=1, le=20)  # replies to one chat at once, then the rate
+    delivery_workers: int = Field(32, ge=1, le=1000)  # sends in flight at once (hides latency)
+    delivery_lease_seconds: float = Field(30.0, gt=0)  # a claim not renewed this long is dead
+    delivery_max_attempts: int = Field(5, ge=1, le=100)  # for 5xx and timeouts, then `failed`
+    delivery_retry_seconds: float = Field(5.0, gt=0)  # first backoff after a 5xx; doubles
+    delivery_progress_seconds: float = Field(5.0, ge=0)  # least time between progress edits
+    delivery_poll_seconds: float = Field(1.0, gt=0)  # how often an idle engine looks for work
+    scheduler_poll_seconds: float = Field(1.0, gt=0)  # how often the scheduler looks for jobs
+    delivery_retention_days: int = Field(60, ge=1)  # finished broadcasts are erased after this
     # Hold normal messages during each member's quiet hours (off: send at any hour).
     quiet_hours: bool = True
-    audit_retention_days: int = 730  # audit trail entries are erased after this
+    audit_retention_days: int = Field(730, ge=1)  # audit trail entries are erased after this
     run_delivery: bool = True
     run_scheduler: bool = True
     # Key of the one-way tokens that outlive /forget (who voted, who was removed); when unset
     # it is made once and kept in DATA_DIR/privacy.key. Set it when several hosts run the bot.
     privacy_key: SecretStr | None = None
+    # Incoming floods: updates one person may send in a burst, then per second, before the
+    # bot asks them to slow down and drops the rest.
+    flood_burst: int = Field(10, ge=1, le=10_000)
+    flood_rate: float = Field(3.0, gt=0, le=1000)
+    # Telegram shows a tapped button as busy until the bot answers and refuses an answer
+    # after about 15 s: one still missing after this long is given empty (bot.core.floods).
+    callback_answer_seconds: float = Field(5.0, gt=0, le=14)
+    # Start-up: how long to keep trying an unreachable Telegram before giving up.
+    startup_retry_seconds: float = Field(60.0, ge=0, le=3600)
     # Webhook mode (optional; long polling when unset).
     webhook_url: str | None = None
     webhook_path: str = "/telegram"
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     webhook_host: str = "127.0.0.1"
-    webhook_port: int = 8080
+    webhook_port: int = Field(8080, ge=1, le=65535)
     # Logs: "text" for people, "json" for log collectors (one object per line).
     log_format: str = "text"
     log_level: str = "INFO"
@@ -155,6 +165,51 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        """Telegram delivers webhooks only over HTTPS; an empty value means long polling."""
+        if not value:
+            return None
+        if not value.startswith("https://") or len(value) <= len("https://"):
+            raise ValueError("must be an https:// URL (Telegram sends webhooks only over HTTPS)")
+        return value.rstrip("/")
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        """A path on the bot's own web server."""
+        if not value.startswith("/"):
+            raise ValueError("must start with /")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        """A PostgreSQL or SQLite URL: anything else fails only later, with a traceback."""
+        if not value:
+            return value
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            backend = make_url(normalise_db_url(value)).get_backend_name()
+        except ArgumentError:
+            raise ValueError("is not a database URL (postgresql://... or sqlite:///...)") from None
+        if backend not in ("postgresql", "sqlite"):
+            raise ValueError(f"{backend} is not supported: use PostgreSQL or SQLite")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value: str | None) -> str | None:
+        """redis:// or rediss://; empty means the SQL store keeps conversation state."""
+        if not value:
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis:// or rediss://")
+        return value
 
     @property
     def db_url(self) -> str:

@@ -46,6 +46,9 @@ class JsonFormatter(logging.Formatter):
 # Libraries that log personal data at low levels: aiosqlite logs every statement with its
 # parameters at DEBUG. They stay at WARNING whatever LOG_LEVEL says.
 QUIET = ("aiosqlite",)
+# Chatter at INFO (aiogram's polling start and stop, Alembic's migration context, aiohttp's
+# access log): the bot says in one line what started; failures are still logged.
+CHATTY = ("aiogram", "alembic", "aiohttp.access")
 
 
 def setup_logging(
@@ -65,5 +68,5 @@ def setup_logging(
     # aiogram logs a line for every update handled; under load that is most of the log and a
     # measurable share of the CPU. Ours (bot.core.observe) is at DEBUG, or INFO in JSON.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
-    for name in QUIET:
+    for name in (*QUIET, *CHATTY):
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -60,7 +60,7 @@ async def run_webhook(app: App) -> None:
     await runner.setup()
     site = web.TCPSite(runner, app.settings.webhook_host, app.settings.webhook_port)
     await site.start()
-    log.info("webhook listening on %s:%s", app.settings.webhook_host, app.settings.webhook_port)
+    log.debug("webhook listening on %s:%s", app.settings.webhook_host, app.settings.webhook_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -17,6 +17,7 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 
+from bot.core.floods import GUARD_REPLY
 from bot.core.fsm_storage import UPDATE_SESSION
 
 if TYPE_CHECKING:
@@ -43,6 +44,22 @@ FLOOD_EXEMPT = frozenset({"sendChatAction"})
 PAUSED_PREFIXES = (*FLOOD_PREFIXES, "edit")
 # How long the engine's request steps back each time while a handler's reply waits.
 YIELD_STEP = 0.005
+# Telegram counts the requests it receives within a second. A request reached Telegram at the
+# latest when its answer came back: one more than `rate` waits this long after that answer,
+# so a request held up on its way (a busy CPU between the check and the write, a slow
+# network) can never land inside the same second as the ones after it.
+ARRIVAL_WINDOW = 1.0
+
+
+class Sent:
+    """One request let through by the last check: when it left and when its answer came."""
+
+    __slots__ = ("at", "done", "tracked")
+
+    def __init__(self, at: float, *, tracked: bool) -> None:
+        self.at = at
+        self.done: float | None = None
+        self.tracked = tracked
 
 
 class TokenBucket:
@@ -94,6 +111,13 @@ class ChatLimits:
         if at - self._swept > SWEEP_EVERY:
             self._sweep(at)
 
+    def note(self, chat_id: int, at: float) -> None:
+        """A reply was sent to this chat at `at`: the next message waits an interval after
+        it (replies pace themselves, so they do not push each other's slots further out)."""
+        self._chats[chat_id] = max(self._chats.get(chat_id, 0.0), at + self.chat_interval)
+        if chat_id < 0:
+            self._groups[chat_id] = max(at, self._groups.get(chat_id, 0.0)) + self.group_interval
+
     def _sweep(self, now: float) -> None:
         """Forget chats whose next slot has come: their buckets are full again."""
         self._chats = {chat: tat for chat, tat in self._chats.items() if tat > now}
@@ -123,7 +147,7 @@ class FloodGate:
         self.clock = clock
         self.paused_until = 0.0
         self.pauses = 0
-        self.recent: deque[float] = deque(maxlen=max(1, int(rate))) if rate > 0 else deque()
+        self.recent: deque[Sent] = deque(maxlen=max(1, int(rate))) if rate > 0 else deque()
         self.held = 0  # requests the last check had to hold back (a sign of stalls)
         self.replies_waiting = 0
 
@@ -154,11 +178,12 @@ class FloodGate:
                 return now
             await asyncio.sleep(wait)
 
-    async def admit(self, *, reply: bool = False) -> None:
-        """Let one request leave now, or as soon as the last `rate` left over WINDOW ago
-        (an engine request also after every reply that is waiting)."""
+    async def admit(self, *, reply: bool = False, tracked: bool = False) -> Sent | None:
+        """Let one request leave now, or as soon as the last `rate` left over WINDOW ago and
+        were answered over ARRIVAL_WINDOW ago (an engine request also after every reply
+        that is waiting). `tracked`: the caller marks the returned Sent done on answer."""
         if self.recent.maxlen is None:
-            return
+            return None
         held = False
         if reply:
             self.replies_waiting += 1
@@ -174,15 +199,25 @@ class FloodGate:
                 self.replies_waiting -= 1
         self.held += held
         now = self.clock()
-        self.recent.append(now)
+        sent = Sent(now, tracked=tracked)
+        self.recent.append(sent)
         if reply and self.bucket is not None:
             self.bucket.take(max(now, self.bucket.tat))  # the engine's next slot moves back
+        return sent
 
     def _window_wait(self) -> float:
         """Seconds until the window has room for one more request."""
         if len(self.recent) < (self.recent.maxlen or 0):
             return 0.0
-        return self.recent[0] + WINDOW - self.clock()
+        first = self.recent[0]
+        due = first.at + WINDOW
+        now = self.clock()
+        if first.tracked:
+            # Still on its way, it may reach Telegram any moment (up to a second late: past
+            # that it is an upload or a stall, and holding every other send would cost more).
+            reached = first.done if first.done is not None else min(now, first.at + 1.0)
+            due = max(due, reached + ARRIVAL_WINDOW)
+        return due - now
 
     async def wait_unpaused(self) -> None:
         """Wait out a 429 pause without taking a slot (for sends outside the engine)."""
@@ -203,13 +238,65 @@ def paused(method: TelegramMethod[Any]) -> bool:
     return name.startswith(PAUSED_PREFIXES) and name not in FLOOD_EXEMPT
 
 
+class ReplyPacer:
+    """Handlers' messages keep to each chat's pace (SEND_RATE_PER_CHAT, after `burst` at
+    once), and the engine's next message to that chat waits its turn after them: a person
+    who keeps the bot talking never earns a 429, which would pause every send. (A reply is
+    not held for a broadcast just sent to the chat: people are answered first.)"""
+
+    def __init__(
+        self,
+        chats: ChatLimits,
+        per_chat: float,
+        burst: int = 1,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.chats = chats
+        self.clock = clock
+        self.interval = 1.0 / (per_chat * MARGIN) if per_chat > 0 else 0.0
+        self.tolerance = self.interval * max(burst - 1, 0)
+        self._tat: dict[int, float] = {}
+
+    def _book(self, chat_id: int) -> float:
+        """Reserve the chat's next slot; the moment it is due."""
+        now = self.clock()
+        tat = self._tat.get(chat_id, 0.0)
+        at = max(now, tat - self.tolerance)
+        self._tat[chat_id] = max(at, tat) + self.interval
+        self.chats.note(chat_id, at)
+        if len(self._tat) > 1000:
+            self._tat = {chat: due for chat, due in self._tat.items() if due > now}
+        return at
+
+    async def turn(self, chat_id: int) -> None:
+        """Book this chat's next slot and wait for it (callers are served in order)."""
+        at = self._book(chat_id)
+        now = self.clock()
+        if at > now:
+            await asyncio.sleep(at - now)
+
+    def hold(self, chat_id: int, seconds: float) -> None:
+        """Telegram asked to wait before writing to this chat again."""
+        until = self.clock() + seconds
+        self._tat[chat_id] = max(self._tat.get(chat_id, 0.0), until + self.tolerance)
+
+
 class FloodGateMiddleware(BaseRequestMiddleware):
     """Every request of the bot honours a 429 seen by any other: Telegram pauses the bot.
 
-    Requests made while an update is handled are replies and go first (see FloodGate)."""
+    Requests made while an update is handled are replies and go first (see FloodGate); they
+    also keep to about one message a second in each chat after a short burst (ReplyPacer), so
+    a person who keeps the bot talking never earns a 429 that pauses everyone's messages."""
 
-    def __init__(self, gate: FloodGate, on_429: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        gate: FloodGate,
+        pacer: ReplyPacer | None = None,
+        on_429: Callable[[], None] | None = None,
+    ) -> None:
         self.gate = gate
+        self.pacer = pacer
         self.on_429 = on_429
 
     async def __call__(
@@ -220,15 +307,45 @@ class FloodGateMiddleware(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         if paused(method):
             await self.gate.wait_unpaused()
-        if floods(method):
-            await self.gate.admit(reply=UPDATE_SESSION.get() is not None)
+        if not floods(method):
+            return await self._send(make_request, bot, method, reply=False)
+        reply = UPDATE_SESSION.get() is not None or GUARD_REPLY.get()
+        chat_id = getattr(method, "chat_id", None)
+        if not (reply and self.pacer is not None and isinstance(chat_id, int)):
+            return await self._send(make_request, bot, method, reply=reply)
+        await self.pacer.turn(chat_id)
+        try:
+            return await self._send(make_request, bot, method, reply=True, own_chat=True)
+        except TelegramRetryAfter as exc:
+            # A reply refused for its chat's pace: that chat waits, not every send, and the
+            # reply goes once more after the wait (a 429 means nothing was sent).
+            self.pacer.hold(chat_id, exc.retry_after)
+            await self.pacer.turn(chat_id)
+            return await self._send(make_request, bot, method, reply=True)
+
+    async def _send(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        *,
+        reply: bool,
+        own_chat: bool = False,
+    ) -> Response[TelegramType]:
+        """One request through the gate; a 429 pauses everything (unless `own_chat`: the
+        caller handles it for its chat)."""
+        sent = await self.gate.admit(reply=reply, tracked=True) if floods(method) else None
         try:
             return await make_request(bot, method)
         except TelegramRetryAfter as exc:
-            self.gate.pause(exc.retry_after)
+            if not own_chat:
+                self.gate.pause(exc.retry_after)
             if self.on_429 is not None:
                 self.on_429()
             raise
+        finally:
+            if sent is not None:
+                sent.done = self.gate.clock()
 
 
 def build_gate(settings: Settings) -> FloodGate:

@@ -217,7 +217,7 @@ class DeliveryService:
             asyncio.create_task(self._dispatch(), name="delivery-dispatcher"),
             asyncio.create_task(self._housekeep(), name="delivery-housekeeper"),
         ]
-        log.info(
+        log.debug(  # the process says in one line what started (bot/__main__.py)
             "delivery engine %s started: %g msg/s, %d in flight",
             self.worker_id,
             self.settings.send_rate_global,

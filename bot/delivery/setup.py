@@ -11,7 +11,13 @@ from bot.core.app import App
 from bot.delivery import digest, notice
 from bot.delivery.attention import ATTENTION_KEY, DIGEST_JOB, Attention
 from bot.delivery.queue import Priority
-from bot.delivery.ratelimit import FloodGate, FloodGateMiddleware, build_gate
+from bot.delivery.ratelimit import (
+    ChatLimits,
+    FloodGate,
+    FloodGateMiddleware,
+    ReplyPacer,
+    build_gate,
+)
 from models.delivery import (
     Broadcast,
     deliveries_of_member,
@@ -24,8 +30,9 @@ from models.member import Member
 
 def install_delivery(app: App) -> None:
     """Pace every request of the bot, register the engine's own kinds and its services."""
-    gate = build_gate(app.settings)
-    app.bot.session.middleware(FloodGateMiddleware(gate, app.metrics.rate_limited.inc))
+    settings = app.settings
+    gate = build_gate(settings)
+    chats = ChatLimits(settings.send_rate_per_chat, settings.send_rate_per_group_minute)
     app.metrics.add_refresher(functools.partial(engine_figures, app, gate))
     app.registry.add_renderer("notice", notice.render_notice)
     app.registry.add_job("notice", notice.run_notice_job)
@@ -40,14 +47,18 @@ def install_delivery(app: App) -> None:
         digest_kinds=frozenset(app.registry.digest_items),
     )
     app.sessionmaker.configure(info=info)
-    if app.settings.run_delivery:
+    if settings.run_delivery:
         from bot.delivery.sender import DeliveryService
 
-        app.services.append(DeliveryService(app, gate))
-        if app.settings.run_scheduler:
+        service = DeliveryService(app, gate)
+        chats = service.chats  # replies and broadcasts share each chat's pace
+        app.services.append(service)
+        if settings.run_scheduler:
             from bot.delivery.scheduler import Scheduler
 
             app.services.append(Scheduler(app))
+    pacer = ReplyPacer(chats, settings.send_rate_per_chat, settings.reply_burst)
+    app.bot.session.middleware(FloodGateMiddleware(gate, pacer, app.metrics.rate_limited.inc))
 
 
 async def engine_figures(app: App, gate: FloodGate, session: AsyncSession) -> None:

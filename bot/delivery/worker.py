@@ -24,7 +24,7 @@ async def run_worker(app: App) -> None:
         for service in app.services:
             await service.start()
             started.append(service)
-        log.info("worker running %d services; SIGTERM stops it gracefully", len(started))
+        log.debug("worker running %d services; SIGTERM stops it gracefully", len(started))
         await stop.wait()
     finally:
         for service in reversed(started):

@@ -49,7 +49,8 @@ def zone_buttons(
 
 
 def valid_zone(zone: str) -> bool:
-    """Whether a zone name (from a button) is one this system knows; never raises."""
+    """Whether a zone name (typed, or from a button) is one this system knows; never raises
+    ("America" or "Etc" name folders of the tz database, not zones)."""
     return geo.is_zone(zone)
 
 

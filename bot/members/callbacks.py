@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.core.bounded import RowId, Small
+
 
 class LangCb(CallbackData, prefix="lang"):
     """A language picked, in onboarding or from /language."""
@@ -25,7 +27,7 @@ class LetterCb(CallbackData, prefix="letter"):
     """A first letter of country names ("*": all letters again), and a page of its countries."""
 
     letter: str
-    page: int = 0
+    page: Small = 0
 
 
 class CountryCb(CallbackData, prefix="country"):
@@ -61,7 +63,7 @@ class EditCb(CallbackData, prefix="edit"):
 class ReviewCb(CallbackData, prefix="review"):
     """An admin's decision on a membership request; carries our id, never a Telegram id."""
 
-    member_id: int
+    member_id: RowId
     approve: bool
 
 

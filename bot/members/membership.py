@@ -10,7 +10,7 @@ from datetime import datetime
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
-from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.types import InaccessibleMessage, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,7 +63,7 @@ async def register(
 
 
 async def finish_onboarding(
-    message: Message,
+    message: Message | InaccessibleMessage,
     state: FSMContext,
     member: Member,
     session: AsyncSession,
@@ -106,7 +106,12 @@ async def finish_onboarding(
 
 
 async def follow_deep_link(
-    message: Message, member: Member, session: AsyncSession, app: App, _: Gettext, payload: str
+    message: Message | InaccessibleMessage,
+    member: Member,
+    session: AsyncSession,
+    app: App,
+    _: Gettext,
+    payload: str,
 ) -> None:
     """`t.me/<bot>?start=<payload>`: the area that registered the prefix takes it from here."""
     for prefix, follow in app.registry.deep_links.items():

@@ -96,8 +96,8 @@ def privacy_details(_: Gettext) -> str:
     )
 
 
-def help_text(member: Member | None, _: Gettext) -> str:
-    """What this person can do now, by status and role."""
+def help_text(member: Member | None, _: Gettext, extra: list[str] | None = None) -> str:
+    """What this person can do now, by status and role (`extra`: the areas' role lines)."""
     if member is None or member.status == MemberStatus.ONBOARDING:
         return _("Send /start to join. /privacy explains what we store.")
     lines = []
@@ -119,10 +119,23 @@ def help_text(member: Member | None, _: Gettext) -> str:
     if member.is_admin and member.is_active:
         lines.append("")
         lines.append(_("<b>As a network admin</b> you receive membership requests here."))
-        lines.append(_("/newmeeting: schedule a meeting or find a date"))
         lines.append(_("/audit: the record of admins' and coordinators' actions"))
         lines.append(_("/status: how the service is doing"))
+    if extra:
+        if not (member.is_admin and member.is_active):
+            lines.append("")
+        lines += extra
     return "\n".join(lines)
+
+
+def status_labels(_: Gettext) -> dict[str, str]:
+    """Translated names of where a member stands."""
+    return {
+        MemberStatus.ONBOARDING: _("joining (not finished)"),
+        MemberStatus.PENDING: _("waiting for approval"),
+        MemberStatus.ACTIVE: _("active member"),
+        MemberStatus.DECLINED: _("not approved"),
+    }
 
 
 def summary(data: dict[str, object], member: Member, _: Gettext) -> str:
@@ -131,6 +144,8 @@ def summary(data: dict[str, object], member: Member, _: Gettext) -> str:
     gender = gender_labels(_).get(member.gender or "", none)
     country = geo.country_name(member.country, member.locale) if member.country else none
     region = geo.region_name(member.region, member.locale) if member.region else none
+    zone = geo.zone_label(member.timezone, member.locale) if member.timezone else none
+    status = status_labels(_).get(member.status, member.status)
     groups = data.get("working_groups") or []
     return "\n".join(
         [
@@ -139,10 +154,10 @@ def summary(data: dict[str, object], member: Member, _: Gettext) -> str:
             _("Language: {value}").format(value=LANGUAGE_NAMES.get(member.locale, member.locale)),
             _("Country: {value}").format(value=html.escape(country)),
             _("Region: {value}").format(value=html.escape(region)),
-            _("Time zone: {value}").format(value=member.timezone or none),
+            _("Time zone: {value}").format(value=html.escape(zone)),
             _("Organisation: {value}").format(value=html.escape(member.organisation or none)),
             _("Gender: {value}").format(value=gender),
-            _("Status: {value}").format(value=member.status),
+            _("Status: {value}").format(value=status),
             _("Agreed to the privacy terms: {value}").format(
                 value=format_when(member.consent_at, member.tz, member.locale, "short")
             ),

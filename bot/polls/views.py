@@ -11,6 +11,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.core import geo
+from bot.core.bounded import Index, Mask, RowId, Small
 from bot.core.i18n import format_number, format_share, format_when, language_name
 from bot.polls.ballot_box import POOL_BATCH
 from bot.polls.service import MAX_COMMENTS, Comment, CommentResult, VoteResult
@@ -26,8 +27,8 @@ CONSENT_ICONS = ("👍", "✋", "👎", "⛔")
 class VoteCb(CallbackData, prefix="pv"):
     """One tap answers a single-choice, scale or consent poll (poll 0 is a preview)."""
 
-    poll: int
-    option: int
+    poll: RowId
+    option: Index
 
 
 class BlockCb(CallbackData, prefix="pb"):
@@ -42,53 +43,53 @@ class BlockCb(CallbackData, prefix="pb"):
 class PickCb(CallbackData, prefix="pk"):
     """Tick or untick an option of a multiple-choice poll; the ticks travel in `mask`."""
 
-    poll: int
-    option: int
-    mask: int
+    poll: RowId
+    option: Index
+    mask: Mask
 
 
 class SubmitCb(CallbackData, prefix="pu"):
     """Send the ticked options of a multiple-choice poll."""
 
-    poll: int
-    mask: int
+    poll: RowId
+    mask: Mask
 
 
 class CommentCb(CallbackData, prefix="pc"):
     """Add a comment (text or voice) after answering."""
 
-    poll: int
+    poll: RowId
 
 
 class ShowCb(CallbackData, prefix="po"):
     """Show a poll again (from /polls)."""
 
-    poll: int
+    poll: RowId
 
 
 class ResultsCb(CallbackData, prefix="pr"):
     """Results so far (members, when the poll shows them live) or the full report."""
 
-    poll: int
+    poll: RowId
 
 
 class CloseCb(CallbackData, prefix="px"):
     """Close a poll before its time: step 0 asks, 1 confirms, 2 keeps it open."""
 
-    poll: int
-    step: int = 0
+    poll: RowId
+    step: Small = 0
 
 
 class ExportCb(CallbackData, prefix="pe"):
     """The chart (PNG) and the spreadsheet (CSV) of a poll's results (coordinators)."""
 
-    poll: int
+    poll: RowId
 
 
 class CommentsCb(CallbackData, prefix="pl"):
     """Read the comments on a poll (coordinators): the first page."""
 
-    poll: int
+    poll: RowId
 
 
 class CommentsPageCb(CallbackData, prefix="pm"):

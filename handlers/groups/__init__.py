@@ -6,6 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.app import App, Registry
 from bot.groups.announcements import digest_announcement, render_announcement
+from bot.core.app import App, Gettext, Registry
+from bot.groups.announcements import render_announcement
 from bot.groups.service import GROUP_LINK, Groups, render_chat_opened
 from handlers.groups import (
     announcement_drafting,
@@ -43,6 +45,17 @@ def setup(registry: Registry) -> None:
     registry.add_data_section(group_records)
     registry.add_forget_step(leave_chats)
     registry.add_deep_link(GROUP_LINK, browse.follow_group_link)
+    registry.add_help_section(help_lines)
+
+
+async def help_lines(session: AsyncSession, member: Member, _: Gettext) -> list[str]:
+    """/help tells network admins how to give a working group its Telegram chat."""
+    if not member.is_admin:
+        return []
+    return [
+        _("/groups: also create, edit and archive working groups"),
+        _("/link: send it in a Telegram group chat to make it a working group's chat"),
+    ]
 
 
 async def leave_chats(session: AsyncSession, app: App, member: Member) -> None:

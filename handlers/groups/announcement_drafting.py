@@ -25,7 +25,7 @@ from bot.groups.callbacks import AnnounceCb
 from bot.groups.service import Groups
 from bot.groups.views import draft_panel, missing_languages
 from handlers.filters import GroupAccess, Need, group_access
-from handlers.ui import clear_buttons
+from handlers.ui import AnyMessage, clear_buttons, pressed, show
 from models.group import WorkingGroup, count_audience
 from models.member import Member
 
@@ -107,7 +107,7 @@ async def step_done(
 
 
 async def show_panel(
-    message: Message,
+    message: AnyMessage,
     draft: Draft,
     group: WorkingGroup,
     session: AsyncSession,
@@ -165,13 +165,13 @@ async def new_announcement(
     app: App,
 ) -> None:
     """Start a draft in the coordinator's language."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     draft = Draft(group_id=group.id, token=secrets.token_hex(8), main=member.locale)
     await save_draft(state, draft)
     await state.set_state(Announce.text)
     name = Groups.of(session, app).name(group, locale)
-    await call.message.answer(
+    await message.answer(
         _(
             "📣 New announcement for <b>{group}</b>. Send its text in {language}. You can also "
             "send a document or a voice note, with the text as its caption."
@@ -281,11 +281,9 @@ async def add_language(
     draft = await draft_or_answer(call, state, group.id, _)
     if draft is None:
         return
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
-    await call.message.answer(
-        _("Which language?"), reply_markup=missing_languages(draft, group.id)
-    )
+    await message.answer(_("Which language?"), reply_markup=missing_languages(draft, group.id))
 
 
 @router.callback_query(AnnounceCb.filter(F.action == "lang"), flags=COORDINATOR)
@@ -299,7 +297,7 @@ async def ask_version(
     """Ask for the text in the chosen language."""
     if await draft_or_answer(call, state, group.id, _) is None:
         return
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     if callback_data.arg not in SUPPORTED_LOCALES:
         await call.answer(_("This button is no longer valid."), show_alert=True)
         return
@@ -307,7 +305,7 @@ async def ask_version(
     await state.set_state(Announce.version)
     await call.answer()
     await clear_buttons(call)
-    await call.message.answer(
+    await message.answer(
         _("Send the announcement's text in {language}.").format(
             language=LANGUAGE_NAMES[callback_data.arg]
         )
@@ -321,10 +319,10 @@ async def ask_attachment(
     """Ask for a document or a voice note."""
     if await draft_or_answer(call, state, group.id, _) is None:
         return
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     await state.set_state(Announce.attachment)
-    await call.message.answer(_("Send the document or the voice note."))
+    await message.answer(_("Send the document or the voice note."))
 
 
 @router.callback_query(AnnounceCb.filter(F.action == "rewrite"), flags=COORDINATOR)
@@ -333,10 +331,10 @@ async def rewrite(call: CallbackQuery, group: WorkingGroup, state: FSMContext, _
     draft = await draft_or_answer(call, state, group.id, _)
     if draft is None:
         return
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     await state.set_state(Announce.text)
-    await call.message.answer(
+    await message.answer(
         _("Send the new text in {language}.").format(language=LANGUAGE_NAMES[draft.main])
     )
 
@@ -356,7 +354,7 @@ async def toggle(
     draft = await draft_or_answer(call, state, group.id, _)
     if draft is None:
         return
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     if callback_data.action == "detach":
         draft.document = None
         draft.voice = None
@@ -365,4 +363,4 @@ async def toggle(
     await save_draft(state, draft)
     await call.answer()
     text, markup = await panel(draft, group, session, _, locale, app)
-    await call.message.edit_text(text, reply_markup=markup)
+    await show(message, text, markup)

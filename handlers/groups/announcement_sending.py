@@ -9,7 +9,7 @@ from collections.abc import Callable
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.app import App
@@ -26,6 +26,7 @@ from handlers.groups.announcement_drafting import (
 )
 from handlers.ui import clear_buttons
 from models.audit import AuditAction, record
+from handlers.ui import clear_buttons, pressed
 from models.group import WorkingGroup, count_audience
 from models.member import Member
 
@@ -52,11 +53,11 @@ async def preview(
     draft = await draft_or_answer(call, state, group.id, _)
     if draft is None:
         return
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     default_locale = app.settings.default_locale
     for reader in preview_languages(draft):
-        await call.message.answer(
+        await message.answer(
             _("Preview: what readers of {language} get").format(language=LANGUAGE_NAMES[reader])
         )
         parts = compose(
@@ -68,7 +69,7 @@ async def preview(
         )
         for part in parts:
             await send_part(bot, member.telegram_id, part)
-    await show_panel(call.message, draft, group, session, _, locale, app)
+    await show_panel(message, draft, group, session, _, locale, app)
 
 
 async def send_part(bot: Bot, chat_id: int, part: Outgoing) -> None:
@@ -97,7 +98,7 @@ async def send(
     draft = await draft_or_answer(call, state, group.id, _)
     if draft is None:
         return
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     if not draft.ready:
         await call.answer(_("Write the text first."), show_alert=True)
         return
@@ -120,7 +121,7 @@ async def send(
             object_kind="broadcast",
             object_id=broadcast.id,
         )
-        await call.message.answer(
+        await message.answer(
             _("✅ Sending now (recipients: {count}). I will show the progress here.").format(
                 count=broadcast.total
             )
@@ -130,8 +131,8 @@ async def send(
 @router.callback_query(AnnounceCb.filter(F.action == "discard"), flags=COORDINATOR)
 async def discard(call: CallbackQuery, state: FSMContext, _: Gettext) -> None:
     """Drop the draft; nothing is sent."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await drop_draft(state)
     await call.answer()
     await clear_buttons(call)
-    await call.message.answer(_("The announcement was discarded."))
+    await message.answer(_("The announcement was discarded."))

@@ -18,6 +18,7 @@ from bot.groups.views import leave_question, remove_question, request_message
 from handlers.filters import ActiveMember, GroupAccess, Need, may_coordinate, not_coordinator
 from handlers.ui import clear_buttons, replace_message
 from models.audit import AuditAction, record
+from handlers.ui import AnyMessage, add_outcome, clear_buttons, pressed, replace_message
 from models.group import (
     GroupMembership,
     MembershipStatus,
@@ -101,14 +102,14 @@ async def join_group(
     app: App,
 ) -> None:
     """Join at once, or ask the coordinators; the card shows the new standing."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     groups = Groups.of(session, app)
     result = await groups.join(member, group)
     await call.answer()
     text, markup = await groups.card(member, group, _, locale)
     await replace_message(call, text, markup)
     reply, door = groups.join_message(result, group, member)
-    await call.message.answer(reply, reply_markup=door)
+    await message.answer(reply, reply_markup=door)
 
 
 @router.callback_query(
@@ -147,7 +148,7 @@ async def leave_group(
     app: App,
 ) -> None:
     """Leave the group and its chat (or withdraw the request)."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     link = await get_membership(session, group.id, member.id)
     if link is None:
         await call.answer(_("You are not a member of this group."), show_alert=True)
@@ -160,9 +161,9 @@ async def leave_group(
     text, markup = await groups.card(member, group, _, locale)
     await replace_message(call, text, markup)
     if was_active:
-        await call.message.answer(_("You left <b>{group}</b>.").format(group=name))
+        await message.answer(_("You left <b>{group}</b>.").format(group=name))
     else:
-        await call.message.answer(
+        await message.answer(
             _("Your request to join <b>{group}</b> was withdrawn.").format(group=name)
         )
 
@@ -179,7 +180,7 @@ async def chat_link(
     app: App,
 ) -> None:
     """A personal way into the group's chat (a fresh link if the last one is spent)."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     link = await get_membership(session, group.id, member.id)
     if link is None or not link.is_active:
         await call.answer(_("Only members of this group can enter its chat."), show_alert=True)
@@ -188,7 +189,7 @@ async def chat_link(
     access = await groups.open_door(member, group)
     await call.answer()
     text, markup = groups.door_message(access, group, member)
-    await call.message.answer(text, reply_markup=markup)
+    await message.answer(text, reply_markup=markup)
 
 
 # --- coordinators ----------------------------------------------------------------------------
@@ -223,18 +224,18 @@ async def requests(
     app: App,
 ) -> None:
     """Pending requests again, each with Approve / Decline (for a coordinator who missed them)."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     groups = Groups.of(session, app)
     rows = await members_page(
         session, group.id, offset=0, limit=REQUESTS_SHOWN, status=MembershipStatus.PENDING
     )
     await call.answer()
     if not rows:
-        await call.message.answer(_("No requests are waiting."))
+        await message.answer(_("No requests are waiting."))
         return
     for link, person in rows:
         text, markup = request_message(person, link, groups.name(group, locale), _, locale)
-        await call.message.answer(text, reply_markup=markup)
+        await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(RequestCb.filter())
@@ -247,7 +248,6 @@ async def decide_request(
     app: App,
 ) -> None:
     """A coordinator approves or declines a request to join."""
-    assert isinstance(call.message, Message)
     link = await session.get(GroupMembership, callback_data.membership_id)
     group = await get_group(session, link.group_id) if link is not None else None
     if link is None or group is None:
@@ -274,7 +274,7 @@ async def decide_request(
         await groups.decline(link, group, person)
         outcome = _("{name} was declined.").format(name=name)
     await call.answer()
-    await call.message.edit_text(f"{call.message.html_text}\n\n{outcome}")
+    await add_outcome(call, outcome)
 
 
 @router.callback_query(RemoveCb.filter(), flags={"group": Need.COORDINATOR})
@@ -289,7 +289,6 @@ async def remove_member(
     app: App,
 ) -> None:
     """A coordinator removes a member from the group and its chat, after confirming."""
-    assert isinstance(call.message, Message)
     groups = Groups.of(session, app)
     found = await groups.active_member(group, callback_data.member_id)
     if found is None:
@@ -317,7 +316,7 @@ async def remove_member(
 
 
 async def follow_group_link(
-    message: Message, member: Member, session: AsyncSession, app: App, _: Gettext, code: str
+    message: AnyMessage, member: Member, session: AsyncSession, app: App, _: Gettext, code: str
 ) -> None:
     """`t.me/<bot>?start=wg_<code>`: join that group (or ask to), then show its card."""
     group = await get_group_by_code(session, code)

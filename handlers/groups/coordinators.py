@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.app import App
+from bot.core.bounded import row_id
 from bot.groups.admin import appoint, coordinators_screen, dismiss, pick_screen
 from bot.groups.callbacks import ManageCb
 from bot.groups.service import Groups
@@ -26,7 +27,7 @@ Gettext = Callable[..., str]
 
 def number(arg: str) -> int | None:
     """A page or a member id carried in a button, if it is one."""
-    return int(arg) if arg.isdigit() else None
+    return row_id(arg)
 
 
 async def member_or_answer(

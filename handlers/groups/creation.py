@@ -31,6 +31,7 @@ from bot.groups.service import Groups
 from handlers.filters import network_admin, not_admin
 from handlers.ui import clean_text, clear_buttons
 from models.audit import AuditAction, record
+from handlers.ui import AnyMessage, clean_text, clear_buttons, pressed
 from models.group import get_group_by_code
 from models.member import Member
 
@@ -67,10 +68,10 @@ async def new_group(
     if not network_admin(member):
         await call.answer(not_admin(_), show_alert=True)
         return
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     await state.set_state(GroupNew.code)
-    await call.message.answer(
+    await message.answer(
         _(
             "Send a short code for the new group: 2 to 24 lowercase letters, digits or _. It "
             "appears in links, for example <code>women_escr</code>."
@@ -160,14 +161,14 @@ async def skip_description(
     if member is None or not network_admin(member):
         await call.answer(not_admin(_), show_alert=True)
         return
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     await clear_buttons(call)
-    await create(call.message, member, state, session, "", _, locale, clock, app)
+    await create(message, member, state, session, "", _, locale, clock, app)
 
 
 async def create(
-    message: Message,
+    message: AnyMessage,
     member: Member,
     state: FSMContext,
     session: AsyncSession,

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.app import App
@@ -20,6 +20,7 @@ from bot.groups.service import Groups
 from handlers.filters import GroupAccess, Need
 from handlers.ui import clear_buttons
 from models.audit import AuditAction, record
+from handlers.ui import clear_buttons, pressed, show
 from models.group import WorkingGroup
 from models.member import Member
 
@@ -42,7 +43,7 @@ async def confirm_link(
     app: App,
 ) -> None:
     """The admin picked the group: check the bot's rights again, link, and say so in the chat."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     groups = Groups.of(session, app)
     if group.archived:
         await call.answer(_("This working group is archived."), show_alert=True)
@@ -61,11 +62,12 @@ async def confirm_link(
     await record(session, member, AuditAction.CHAT_LINKED, group_id=group.id, detail=group.code)
     await call.answer()
     name = html.escape(groups.name(group, locale))
-    await call.message.edit_text(
+    await show(
+        message,
         _(
             "✅ «{chat}» is now the chat of <b>{group}</b>. Its members get a personal link "
             "from /groups; I decline join requests from anyone else."
-        ).format(chat=html.escape(title), group=name)
+        ).format(chat=html.escape(title), group=name),
     )
     await greet_chat(bot, callback_data.chat_id, name, _)
 

@@ -26,7 +26,7 @@ from bot.groups.callbacks import ManageCb
 from bot.groups.service import Groups
 from handlers.filters import GroupAccess, Need, group_access
 from handlers.groups.creation import GroupNew
-from handlers.ui import clean_text, clear_buttons
+from handlers.ui import AnyMessage, clean_text, clear_buttons, pressed
 from models.group import WorkingGroup
 from models.member import Member
 
@@ -80,12 +80,12 @@ async def edit_language(
     if callback_data.arg not in SUPPORTED_LOCALES:
         await call.answer(_("This button is no longer valid."), show_alert=True)
         return
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     await state.set_state(GroupEdit.name)
     await state.update_data(edit_group=group.id, edit_locale=callback_data.arg)
     text, markup = name_prompt(group, callback_data.arg, _)
-    await call.message.answer(text, reply_markup=markup)
+    await message.answer(text, reply_markup=markup)
 
 
 @router.message(StateFilter(GroupEdit.name), F.text, ~F.text.startswith("/"))
@@ -114,18 +114,18 @@ async def keep_name(
     call: CallbackQuery, group: WorkingGroup, state: FSMContext, _: Gettext
 ) -> None:
     """The name stays as it is; the description is asked next."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     await clear_buttons(call)
     locale = await edit_locale(state)
     if locale is None:
         await state.set_state(None)
         return
-    await ask_description(call.message, state, group, locale, _)
+    await ask_description(message, state, group, locale, _)
 
 
 async def ask_description(
-    message: Message, state: FSMContext, group: WorkingGroup, locale: str, _: Gettext
+    message: AnyMessage, state: FSMContext, group: WorkingGroup, locale: str, _: Gettext
 ) -> None:
     """Second step of editing one language: the description."""
     await state.set_state(GroupEdit.description)
@@ -171,14 +171,14 @@ async def keep_description(
     app: App,
 ) -> None:
     """The description stays as it is (or stays empty); this finishes the language."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     await clear_buttons(call)
-    await saved(call.message, state, session, group, _, locale, app)
+    await saved(message, state, session, group, _, locale, app)
 
 
 async def saved(
-    message: Message,
+    message: AnyMessage,
     state: FSMContext,
     session: AsyncSession,
     group: WorkingGroup,

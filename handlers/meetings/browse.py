@@ -17,7 +17,7 @@ from bot.meetings.ics import ics_filename, meeting_ics
 from bot.meetings.service import can_manage, may_schedule, visible
 from bot.meetings.views import answer_label, meeting_card, meetings_listing, with_rsvp_row
 from handlers.meetings.access import meeting_router
-from handlers.meetings.redraw import redraw_buttons
+from handlers.ui import edit_buttons, pressed
 from models.meeting import (
     MeetingStatus,
     RsvpAnswer,
@@ -63,7 +63,7 @@ async def open_meeting(
     clock: Clock,
 ) -> None:
     """One meeting in the member's zone, with reply buttons and its calendar file."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     meeting = await get_meeting(session, callback_data.meeting_id)
     if meeting is None or not await visible(session, member, meeting):
         await call.answer(_("This meeting is no longer available."), show_alert=True)
@@ -73,7 +73,7 @@ async def open_meeting(
     text, markup = await meeting_card(
         session, meeting, member, manager, settings.default_locale, clock.now(), _
     )
-    await call.message.answer(text, reply_markup=markup)
+    await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(RsvpCb.filter())
@@ -86,7 +86,7 @@ async def reply(
     clock: Clock,
 ) -> None:
     """Going / Maybe / Not going, refused for cancelled, begun or foreign meetings."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     if callback_data.answer not in set(RsvpAnswer):
         await call.answer(_("This button is no longer valid."), show_alert=True)
         return
@@ -111,8 +111,9 @@ async def reply(
         return
     await set_rsvp(session, meeting.id, member.id, callback_data.answer, now)
     await call.answer(_("Saved: {answer}").format(answer=answer_label(callback_data.answer, _)))
-    markup = with_rsvp_row(call.message.reply_markup, meeting.id, callback_data.answer, _)
-    await redraw_buttons(call.message, markup)
+    if isinstance(message, Message):  # an old invitation keeps its buttons as they were
+        markup = with_rsvp_row(message.reply_markup, meeting.id, callback_data.answer, _)
+        await edit_buttons(call, markup)
 
 
 @router.callback_query(MeetingCb.filter(F.action == "ics"))
@@ -125,14 +126,14 @@ async def calendar_file(
     clock: Clock,
 ) -> None:
     """The meeting's .ics file, with the current time and sequence."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     meeting = await get_meeting(session, callback_data.meeting_id)
     if meeting is None or meeting.start_at is None or not await visible(session, member, meeting):
         await call.answer(_("This meeting is no longer available."), show_alert=True)
         return
     await call.answer()
     data = meeting_ics(meeting, member.locale, clock.now())
-    await call.message.answer_document(
+    await message.answer_document(
         BufferedInputFile(data, filename=ics_filename(meeting)),
         caption=_("Open this file to add the meeting to your calendar."),
     )

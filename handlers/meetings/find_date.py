@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from aiogram import F
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.bounded import row_id
 from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.i18n import format_when
@@ -19,7 +20,7 @@ from bot.meetings.service import Managed
 from bot.meetings.views import group_name
 from handlers.meetings.access import meeting_router
 from handlers.meetings.redraw import redraw
-from handlers.ui import clear_buttons
+from handlers.ui import clear_buttons, pressed
 from models.meeting import (
     Meeting,
     MeetingStatus,
@@ -50,7 +51,7 @@ async def open_poll(
     settings: Settings,
 ) -> None:
     """A date poll in the member's zone, with their answers so far."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     meeting = await get_meeting(session, callback_data.meeting_id)
     poll = await get_poll(session, meeting.id) if meeting else None
     if meeting is None or poll is None or not await is_invited(session, meeting, member.id):
@@ -62,7 +63,7 @@ async def open_poll(
     await call.answer()
     name = await group_name(session, meeting.group_id, member.locale, settings.default_locale)
     answers = await slot_answers_of(session, poll, member.id)
-    await call.message.answer(
+    await message.answer(
         poll_text(meeting, poll, name, answers, member.locale, member.tz, _),
         reply_markup=poll_keyboard(poll),
     )
@@ -79,7 +80,6 @@ async def answer_slot(
     clock: Clock,
 ) -> None:
     """Yes / If need be / No for one slot; the message is redrawn with the member's answers."""
-    assert isinstance(call.message, Message)
     slot = await get_slot(session, callback_data.slot_id)
     if slot is None or callback_data.answer not in set(SlotAnswer):
         await call.answer(_("This button is no longer valid."), show_alert=True)
@@ -102,7 +102,7 @@ async def answer_slot(
     name = await group_name(session, meeting.group_id, member.locale, settings.default_locale)
     answers = await slot_answers_of(session, poll, member.id)
     text = poll_text(meeting, poll, name, answers, member.locale, member.tz, _)
-    await redraw(call.message, text, poll_keyboard(poll))
+    await redraw(pressed(call), text, poll_keyboard(poll))
 
 
 @router.callback_query(ManageCb.filter(F.action == "slot"), flags={"meeting": Managed.LIVE})
@@ -116,10 +116,11 @@ async def pick_slot(
     clock: Clock,
 ) -> None:
     """One tap turns a date poll into the meeting at that slot."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     value, now = callback_data.value, clock.now()
     poll = await get_poll(session, meeting.id)
-    slot = await get_slot(session, int(value)) if value.isdigit() else None
+    slot_id = row_id(value)
+    slot = await get_slot(session, slot_id) if slot_id is not None else None
     if poll is None or slot is None or slot.poll_id != poll.id:
         await call.answer(_("This button is no longer valid."), show_alert=True)
         return
@@ -133,7 +134,7 @@ async def pick_slot(
     await clear_buttons(call)
     await schedule_slot(session, meeting, poll, slot, member, now)
     invited = await count_ids(session, audience_ids(meeting))
-    await call.message.answer(
+    await message.answer(
         _("✅ Scheduled for {when}. The invitation is on its way (recipients: {count}).").format(
             when=format_when(slot.start_at, member.tz, member.locale), count=invited
         )

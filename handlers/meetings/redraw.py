@@ -1,24 +1,13 @@
-"""Redrawing a message in place, where a double tap that changes nothing is not an error."""
+"""Redrawing a message in place, where a double tap that changes nothing is not an error and
+a message too old to edit gets the screen as a new message."""
 
 from __future__ import annotations
 
-from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.types import InlineKeyboardMarkup
+
+from handlers.ui import AnyMessage, show
 
 
-async def redraw(message: Message, text: str, markup: InlineKeyboardMarkup) -> None:
-    """Replace the message's text and buttons."""
-    try:
-        await message.edit_text(text, reply_markup=markup)
-    except TelegramBadRequest as exc:
-        if "not modified" not in exc.message:
-            raise
-
-
-async def redraw_buttons(message: Message, markup: InlineKeyboardMarkup) -> None:
-    """Replace only the message's buttons."""
-    try:
-        await message.edit_reply_markup(reply_markup=markup)
-    except TelegramBadRequest as exc:
-        if "not modified" not in exc.message:
-            raise
+async def redraw(message: AnyMessage, text: str, markup: InlineKeyboardMarkup) -> None:
+    """Replace the message's text and buttons (or send them anew)."""
+    await show(message, text, markup)

@@ -19,6 +19,7 @@ from bot.meetings.dates import (
     resolve_local,
     when_problem_text,
 )
+from handlers.ui import AnyMessage
 
 Gettext = Callable[..., str]
 READ_AT_MOST = 100
@@ -49,7 +50,13 @@ async def read_time(
 
 
 async def chosen_moment(
-    message: Message, pending: str, which: str, zone: str, now: datetime, locale: str, _: Gettext
+    message: AnyMessage,
+    pending: str,
+    which: str,
+    zone: str,
+    now: datetime,
+    locale: str,
+    _: Gettext,
 ) -> datetime | None:
     """The moment a First / Second tap picks, or None once told it cannot be used any more."""
     try:

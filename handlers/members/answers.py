@@ -16,7 +16,7 @@ from bot.members.callbacks import CountryCb, GenderCb, KeepNameCb, LetterCb, Ski
 from bot.members.profile import MAX_NAME, MAX_ORGANISATION, set_country, set_gender, set_zone
 from bot.members.views import countries_keyboard, gender_labels, letters_keyboard
 from handlers.members.questions import Onboarding, next_step, step_ctx
-from handlers.ui import clean_text, clear_buttons
+from handlers.ui import clean_text, clear_buttons, edit_buttons, pressed, show
 from models.member import Member
 
 router = Router(name=__name__)
@@ -28,12 +28,12 @@ Gettext = Callable[..., str]
 @router.callback_query(KeepNameCb.filter(), StateFilter(Onboarding.name))
 async def keep_name(call: CallbackQuery, member: Member | None, **ctx: Any) -> None:
     """Keep the Telegram name as it is."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     if member is None:
         return
     await clear_buttons(call)
-    await next_step(call.message, member=member, after="name", **step_ctx(ctx))
+    await next_step(message, member=member, after="name", **step_ctx(ctx))
 
 
 @router.message(StateFilter(Onboarding.name), F.text)
@@ -58,15 +58,15 @@ async def pick_letter(
     call: CallbackQuery, callback_data: LetterCb, _: Gettext, locale: str
 ) -> None:
     """Show the countries starting with a letter, or the letters again."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     if callback_data.letter == "*":
-        await call.message.edit_reply_markup(reply_markup=letters_keyboard(locale))
-        return
-    found = geo.countries_by_letter(callback_data.letter, locale)
-    await call.message.edit_reply_markup(
-        reply_markup=countries_keyboard(found, _, callback_data.letter, callback_data.page)
-    )
+        markup = letters_keyboard(locale)
+    else:
+        found = geo.countries_by_letter(callback_data.letter, locale)
+        markup = countries_keyboard(found, _, callback_data.letter, callback_data.page)
+    if not await edit_buttons(call, markup):
+        await message.answer(_("Tap your country:"), reply_markup=markup)
 
 
 @router.message(StateFilter(Onboarding.country), F.text)
@@ -90,16 +90,19 @@ async def pick_country(
     call: CallbackQuery, callback_data: CountryCb, member: Member | None, **ctx: Any
 ) -> None:
     """Store the country and derive the region (and the zone where there is only one)."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     _ = ctx["_"]
     if member is None or not set_country(member, callback_data.code):
         await call.answer(_("This button is no longer valid."), show_alert=True)
         return
     await call.answer()
-    await call.message.edit_text(
-        _("Country: {country}").format(country=geo.country_name(callback_data.code, member.locale))
+    await show(
+        message,
+        _("Country: {country}").format(
+            country=geo.country_name(callback_data.code, member.locale)
+        ),
     )
-    await next_step(call.message, member=member, after="country", **step_ctx(ctx))
+    await next_step(message, member=member, after="country", **step_ctx(ctx))
 
 
 @router.callback_query(ZoneCb.filter(), StateFilter(Onboarding.timezone))
@@ -107,16 +110,17 @@ async def pick_zone(
     call: CallbackQuery, callback_data: ZoneCb, member: Member | None, **ctx: Any
 ) -> None:
     """Store the chosen zone, if it belongs to the member's country."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     _ = ctx["_"]
     if member is None or not set_zone(member, callback_data.zone):
         await call.answer(_("This button is no longer valid."), show_alert=True)
         return
     await call.answer()
-    await call.message.edit_text(
-        _("Time zone: {zone}").format(zone=geo.zone_label(callback_data.zone, member.locale))
+    await show(
+        message,
+        _("Time zone: {zone}").format(zone=geo.zone_label(callback_data.zone, member.locale)),
     )
-    await next_step(call.message, member=member, after="timezone", **step_ctx(ctx))
+    await next_step(message, member=member, after="timezone", **step_ctx(ctx))
 
 
 @router.callback_query(
@@ -124,12 +128,12 @@ async def pick_zone(
 )
 async def skip_organisation(call: CallbackQuery, member: Member | None, **ctx: Any) -> None:
     """No organisation given."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     await clear_buttons(call)
     if member is not None:
         member.organisation = None
-        await next_step(call.message, member=member, after="organisation", **step_ctx(ctx))
+        await next_step(message, member=member, after="organisation", **step_ctx(ctx))
 
 
 @router.message(StateFilter(Onboarding.organisation), F.text)
@@ -155,13 +159,11 @@ async def pick_gender(
     call: CallbackQuery, callback_data: GenderCb, member: Member | None, **ctx: Any
 ) -> None:
     """Store the gender answer (or 'prefer not to say') and finish."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     _ = ctx["_"]
     if member is None or not set_gender(member, callback_data.value):
         await call.answer(_("This button is no longer valid."), show_alert=True)
         return
     await call.answer()
-    await call.message.edit_text(
-        _("Gender: {gender}").format(gender=gender_labels(_)[callback_data.value])
-    )
-    await next_step(call.message, member=member, after="gender", **step_ctx(ctx))
+    await show(message, _("Gender: {gender}").format(gender=gender_labels(_)[callback_data.value]))
+    await next_step(message, member=member, after="gender", **step_ctx(ctx))

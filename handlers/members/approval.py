@@ -6,7 +6,7 @@ import html
 from collections.abc import Callable
 
 from aiogram import Bot, F, Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.app import App
@@ -17,6 +17,7 @@ from bot.members.membership import tell_member
 from handlers.filters import network_admin, not_admin
 from handlers.ui import clear_buttons
 from models.audit import AuditAction, record
+from handlers.ui import add_outcome, clear_buttons
 from models.member import Member, MemberStatus, get_member_by_id
 
 router = Router(name=__name__)
@@ -39,7 +40,6 @@ async def review(
     if not network_admin(member):
         await call.answer(not_admin(_), show_alert=True)
         return
-    assert isinstance(call.message, Message)
     candidate = await get_member_by_id(session, callback_data.member_id)
     if candidate is None:
         await call.answer(_("This person is no longer registered."), show_alert=True)
@@ -59,7 +59,7 @@ async def review(
         _("✅ {name} was approved.") if callback_data.approve else _("{name} was declined.")
     ).format(name=name)
     await call.answer()
-    await call.message.edit_text(f"{call.message.html_text}\n\n{outcome}")
+    await add_outcome(call, outcome)
     await tell_member(bot, i18n, candidate, callback_data.approve)
     # Working groups they asked for through a deep link while waiting.
     await Groups.of(session, app).after_network_decision(candidate, callback_data.approve)

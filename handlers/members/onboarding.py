@@ -20,7 +20,7 @@ from bot.members.membership import follow_deep_link, register
 from bot.members.profile import MAX_NAME
 from bot.members.views import help_text
 from handlers.members.questions import Onboarding, ask_consent, ask_language, ask_name, resume
-from handlers.ui import clean_text, clear_buttons
+from handlers.ui import clean_text, clear_buttons, pressed
 from models.member import Member, MemberStatus
 
 router = Router(name=__name__)
@@ -77,14 +77,14 @@ async def choose_language(
     i18n.current_locale = code
     _ = i18n.gettext
     await call.answer(LANGUAGE_NAMES[code])
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await clear_buttons(call)
     if member is not None:
         member.locale = code
-        await call.message.answer(_("Language set to English."))
+        await message.answer(_("Language set to English."))
         return
     await state.update_data(locale=code)
-    await ask_consent(call.message, state, _)
+    await ask_consent(message, state, _)
 
 
 @router.callback_query(ConsentCb.filter(), StateFilter(Onboarding.consent))
@@ -99,12 +99,12 @@ async def consent(
     clock: Clock,
 ) -> None:
     """Accept creates the member record; Decline stores nothing at all."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     await clear_buttons(call)
     if not callback_data.accept:
         await state.clear()
-        await call.message.answer(
+        await message.answer(
             _(
                 "Understood: nothing about you has been stored. "
                 "If you change your mind, send /start."
@@ -117,7 +117,7 @@ async def consent(
         member = await register(
             session, telegram_id=user.id, name=name, locale=locale, now=clock.now()
         )
-    await ask_name(call.message, state, member, _)
+    await ask_name(message, state, member, _)
 
 
 @router.message(

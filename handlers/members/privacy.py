@@ -23,6 +23,8 @@ from bot.members.views import (
     summary,
 )
 from handlers.ui import clear_buttons
+from bot.members.views import forget_keyboard, help_text, language_keyboard, privacy_text, summary
+from handlers.ui import clear_buttons, pressed
 from models.member import Member
 
 router = Router(name=__name__)
@@ -32,8 +34,15 @@ Gettext = Callable[..., str]
 
 
 @router.message(Command("help"))
-async def show_help(message: Message, member: Member | None, _: Gettext) -> None:
-    await message.answer(help_text(member, _))
+async def show_help(
+    message: Message, member: Member | None, session: AsyncSession, _: Gettext, app: App
+) -> None:
+    """What this person can do, with the commands of their roles (admin, coordinator)."""
+    extra: list[str] = []
+    if member is not None and member.is_active:
+        for section in app.registry.help_sections:
+            extra += await section(session, member, _)
+    await message.answer(help_text(member, _, extra))
 
 
 @router.message(Command("privacy"))
@@ -94,16 +103,16 @@ async def forget_confirmed(
     app: App,
 ) -> None:
     """Erase the member and every record linked to them."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     await clear_buttons(call)
     if not callback_data.confirm:
-        await call.message.answer(_("Nothing was erased."))
+        await message.answer(_("Nothing was erased."))
         return
     if member is not None:
         await erase_member(session, app, member)
         await session.commit()
     await state.clear()
-    await call.message.answer(
+    await message.answer(
         _("Everything we stored about you has been erased. Send /start if you want to come back.")
     )

@@ -13,6 +13,7 @@ import handlers.members.questions as steps
 from bot.core.clock import Clock
 from bot.members.callbacks import EditCb
 from bot.members.views import language_keyboard, profile_screen
+from handlers.ui import pressed
 from models.member import Member, MemberStatus
 
 router = Router(name=__name__)
@@ -41,7 +42,7 @@ async def edit_field(
     clock: Clock,
 ) -> None:
     """Ask the onboarding question for one field, then come back to the profile."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     if member is None or member.status == MemberStatus.ONBOARDING:
         await call.answer(_("This button is no longer valid."), show_alert=True)
         return
@@ -49,20 +50,20 @@ async def edit_field(
     await state.update_data(editing=True)
     field = callback_data.field
     if field == "name":
-        await steps.ask_name(call.message, state, member, _)
+        await steps.ask_name(message, state, member, _)
     elif field == "language":
-        await call.message.answer(
+        await message.answer(
             _("Choose your language."), reply_markup=language_keyboard(member.locale)
         )
     elif field == "country":
-        await steps.ask_country(call.message, state, _, member.locale)
+        await steps.ask_country(message, state, _, member.locale)
     elif field == "timezone":
-        if not await steps.ask_timezone(call.message, state, member, _, clock):
-            await call.message.answer(_("Your country has a single time zone."))
+        if not await steps.ask_timezone(message, state, member, _, clock):
+            await message.answer(_("Your country has a single time zone."))
             await state.clear()
     elif field == "organisation":
-        await steps.ask_organisation(call.message, state, _)
+        await steps.ask_organisation(message, state, _)
     elif field == "gender":
-        await steps.ask_gender(call.message, state, _)
+        await steps.ask_gender(message, state, _)
     else:
-        await call.message.answer(_("This button is no longer valid."))
+        await message.answer(_("This button is no longer valid."))

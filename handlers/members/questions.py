@@ -30,6 +30,7 @@ from bot.members.views import (
     skip_keyboard,
     zones_keyboard,
 )
+from handlers.ui import AnyMessage
 from models.member import Member
 
 Gettext = Callable[..., str]
@@ -56,13 +57,13 @@ async def ask_language(message: Message, state: FSMContext, _: Gettext, locale: 
     )
 
 
-async def ask_consent(message: Message, state: FSMContext, _: Gettext) -> None:
+async def ask_consent(message: AnyMessage, state: FSMContext, _: Gettext) -> None:
     """Explain what is kept, then Accept / Decline."""
     await state.set_state(Onboarding.consent)
     await message.answer(privacy_text(_), reply_markup=consent_keyboard(_))
 
 
-async def ask_name(message: Message, state: FSMContext, member: Member, _: Gettext) -> None:
+async def ask_name(message: AnyMessage, state: FSMContext, member: Member, _: Gettext) -> None:
     """Keep the Telegram name with one tap, or type another."""
     await state.set_state(Onboarding.name)
     await message.answer(
@@ -74,7 +75,7 @@ async def ask_name(message: Message, state: FSMContext, member: Member, _: Gette
     )
 
 
-async def ask_country(message: Message, state: FSMContext, _: Gettext, locale: str) -> None:
+async def ask_country(message: AnyMessage, state: FSMContext, _: Gettext, locale: str) -> None:
     """Country: type a few letters, or tap a first letter and then the country."""
     await state.set_state(Onboarding.country)
     await message.answer(
@@ -84,7 +85,7 @@ async def ask_country(message: Message, state: FSMContext, _: Gettext, locale: s
 
 
 async def ask_timezone(
-    message: Message, state: FSMContext, member: Member, _: Gettext, clock: Clock
+    message: AnyMessage, state: FSMContext, member: Member, _: Gettext, clock: Clock
 ) -> bool:
     """Ask only where the country spans several zones; returns whether it asked."""
     choices = zone_choices(member, clock.now())
@@ -98,7 +99,7 @@ async def ask_timezone(
     return True
 
 
-async def ask_organisation(message: Message, state: FSMContext, _: Gettext) -> None:
+async def ask_organisation(message: AnyMessage, state: FSMContext, _: Gettext) -> None:
     """Optional organisation: type it or skip."""
     await state.set_state(Onboarding.organisation)
     await message.answer(
@@ -110,7 +111,7 @@ async def ask_organisation(message: Message, state: FSMContext, _: Gettext) -> N
     )
 
 
-async def ask_gender(message: Message, state: FSMContext, _: Gettext) -> None:
+async def ask_gender(message: AnyMessage, state: FSMContext, _: Gettext) -> None:
     """Optional gender, only for anonymous gender-balance statistics."""
     await state.set_state(Onboarding.gender)
     await message.answer(
@@ -123,7 +124,7 @@ async def ask_gender(message: Message, state: FSMContext, _: Gettext) -> None:
 
 
 async def next_step(
-    message: Message,
+    message: AnyMessage,
     state: FSMContext,
     member: Member,
     session: AsyncSession,

@@ -3,10 +3,15 @@ coordinators' results and tools."""
 
 from __future__ import annotations
 
-from bot.core.app import Registry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.app import Gettext, Registry
 from bot.polls import jobs
 from bot.polls.answering import expire_answers
 from handlers.polls import answer, comment, create, listing, manage, secret_writing, writing
+from bot.polls.service import can_create
+from handlers.polls import answer, comment, create, listing, manage, writing
+from models.member import Member
 from models.poll import poll_records
 
 
@@ -23,6 +28,7 @@ def setup(registry: Registry) -> None:
         writing.router,
         manage.router,
     )
+    registry.add_help_section(help_lines)
     registry.add_renderer("poll", jobs.render_poll)
     registry.add_renderer("poll_reminder", jobs.render_poll_reminder)
     registry.add_renderer("poll_results", jobs.render_poll_results)
@@ -31,3 +37,10 @@ def setup(registry: Registry) -> None:
     registry.add_job("poll_remind", jobs.run_poll_remind)
     registry.add_data_section(poll_records)
     registry.add_maintenance(expire_answers)
+
+
+async def help_lines(session: AsyncSession, member: Member, _: Gettext) -> list[str]:
+    """/help tells coordinators and admins how to consult."""
+    if not await can_create(session, member):
+        return []
+    return [_("/newpoll: ask your working groups a question (a consultation)")]

@@ -6,16 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from aiogram import Bot, F
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.app import App
 from bot.core.clock import Clock
 from bot.polls.answering import PollAnswer
 from bot.polls.ballot_box import settle
+from bot.core.config import Settings
 from bot.polls.messages import PollMessage, poll_for
 from bot.polls.service import Draft, VoteResult, asks_reason, check_vote, is_block
 from bot.polls.service import cast_vote as record_vote
@@ -27,6 +27,7 @@ from handlers.polls.writing import (
     end_answer,
     written,
 )
+from handlers.ui import AnyMessage, edit_buttons, edit_or_send, pressed
 from models.member import Member
 from models.poll import Poll, named_vote
 
@@ -36,14 +37,8 @@ DONE = {VoteResult.RECORDED, VoteResult.CHANGED}
 
 
 async def refresh(bot: Bot, chat_id: int, message_id: int, pm: PollMessage) -> None:
-    """Show the poll's new state in the message the member tapped."""
-    try:
-        await bot.edit_message_text(
-            text=pm.text, chat_id=chat_id, message_id=message_id, reply_markup=pm.markup
-        )
-    except TelegramBadRequest as exc:
-        if "not modified" not in exc.message and "not found" not in exc.message:
-            raise
+    """Show the poll's new state in the message the member tapped (or anew, if too old)."""
+    await edit_or_send(bot, chat_id, message_id, pm.text, pm.markup)
 
 
 async def after_vote(
@@ -91,7 +86,7 @@ async def vote(
     bot: Bot,
 ) -> None:
     """One tap answers; a block first asks for the reason."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     if member is None:
         await call.answer(refusal(VoteResult.NOT_FOR_YOU, _), show_alert=True)
         return
@@ -105,14 +100,14 @@ async def vote(
         return
     if asks_reason(poll, choices):
         await call.answer()
-        await ask_reason(call.message, state, poll, choices, _, clock)
+        await ask_reason(message, state, poll, choices, _, clock)
         return
     result = await record_vote(session, poll, member, choices, clock.now(), key=app.privacy_key)
-    await after_vote(result, call, poll, member, session, _, app, bot, call.message.message_id)
+    await after_vote(result, call, poll, member, session, _, app, bot, message.message_id)
 
 
 async def ask_reason(
-    message: Message, state: FSMContext, poll: Poll, choices: int, _: Gettext, clock: Clock
+    message: AnyMessage, state: FSMContext, poll: Poll, choices: int, _: Gettext, clock: Clock
 ) -> None:
     """Ask why the member blocks (or disagrees, in a consensus round); nothing is counted
     until they say. On a secret poll the state does not hold the choice (it comes back in the
@@ -188,7 +183,8 @@ async def pick_in_preview(
     if not in_range(poll, callback_data):
         await call.answer(refusal(VoteResult.OUT_OF_RANGE, _), show_alert=True)
         return
-    await tick(call, callback_data, poll, locale, _)
+    await call.answer()
+    await edit_buttons(call, ticked(callback_data, poll, locale, _))
 
 
 async def preview_poll(state: FSMContext, clock: Clock) -> tuple[Poll | None, str]:
@@ -211,6 +207,7 @@ async def pick(
     session: AsyncSession,
     _: Gettext,
     clock: Clock,
+    settings: Settings,
 ) -> None:
     """Tick or untick an option of a multiple-choice poll (nothing is stored until Submit)."""
     if member is None:
@@ -225,7 +222,11 @@ async def pick(
         return
     vote = None if poll.anonymous else await named_vote(session, poll.id, member.id)
     chosen = vote.choices if vote else None
-    await tick(call, callback_data, poll, member.locale, _, chosen)
+    markup = ticked(callback_data, poll, member.locale, _, chosen)
+    await call.answer()
+    if not await edit_buttons(call, markup):
+        pm = await poll_for(session, poll, member, _, settings.default_locale)
+        await pressed(call).answer(pm.text, reply_markup=markup)
 
 
 def in_range(poll: Poll, data: PickCb) -> bool:
@@ -234,18 +235,12 @@ def in_range(poll: Poll, data: PickCb) -> bool:
     return 0 <= data.option < count and 0 <= data.mask < 1 << count
 
 
-async def tick(
-    call: CallbackQuery,
-    data: PickCb,
-    poll: Poll,
-    locale: str,
-    _: Gettext,
-    chosen: int | None = None,
-) -> None:
-    """Show the ticks with this option flipped (✓ marks a named poll's current answer)."""
-    assert isinstance(call.message, Message)
+def ticked(
+    data: PickCb, poll: Poll, locale: str, _: Gettext, chosen: int | None = None
+) -> InlineKeyboardMarkup | None:
+    """The ticks with this option flipped (✓ marks a named poll's current answer)."""
     answered = chosen is not None
-    markup = poll_keyboard(
+    return poll_keyboard(
         poll,
         locale,
         _,
@@ -254,8 +249,6 @@ async def tick(
         comment=answered,
         live=answered and poll.results_live,
     )
-    await call.answer()
-    await call.message.edit_reply_markup(reply_markup=markup)
 
 
 @router.callback_query(SubmitCb.filter(), flags={"poll": PollNeed.ANSWER})
@@ -271,7 +264,7 @@ async def submit(
     bot: Bot,
 ) -> None:
     """Send the ticked answers of a multiple-choice poll."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     if member is None:
         await call.answer(refusal(VoteResult.NOT_FOR_YOU, _), show_alert=True)
         return
@@ -281,4 +274,4 @@ async def submit(
     result = await record_vote(
         session, poll, member, callback_data.mask, clock.now(), key=app.privacy_key
     )
-    await after_vote(result, call, poll, member, session, _, app, bot, call.message.message_id)
+    await after_vote(result, call, poll, member, session, _, app, bot, message.message_id)

@@ -22,6 +22,7 @@ from handlers.polls.writing import (
     end_answer,
     written,
 )
+from handlers.ui import pressed
 from models.member import Member
 from models.poll import Poll, has_participated
 
@@ -40,7 +41,7 @@ async def ask_comment(
     clock: Clock,
 ) -> None:
     """Ask for the comment (on a secret poll, in the same state as a reason)."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     if member is None or not await has_participated(session, poll.id, member.id):
         await call.answer(_("Answer the consultation first."), show_alert=True)
         return
@@ -57,7 +58,7 @@ async def ask_comment(
         )
     else:
         text = _("Send your comment: a short text or a voice note. Coordinators see your name.")
-    await call.message.answer(text, reply_markup=cancel_button(poll.id, _))
+    await message.answer(text, reply_markup=cancel_button(poll.id, _))
 
 
 @router.message(StateFilter(PollAnswer.comment), F.voice)

@@ -14,6 +14,7 @@ from bot.polls.messages import poll_for, polls_overview
 from bot.polls.service import VoteResult
 from bot.polls.views import ShowCb, refusal
 from handlers.polls.access import PollNeed, poll_router
+from handlers.ui import pressed
 from models.member import Member
 from models.poll import Poll, in_audience
 
@@ -42,12 +43,12 @@ async def show_poll(
     app: App,
 ) -> None:
     """Send the poll again, in its current state (its voice note first)."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     if member is None or not await in_audience(session, poll, member.id):
         await call.answer(refusal(VoteResult.NOT_FOR_YOU, _), show_alert=True)
         return
     await call.answer()
     pm = await poll_for(session, poll, member, _, app.settings.default_locale)
     if pm.voice:
-        await call.message.answer_voice(pm.voice)
-    await call.message.answer(pm.text, reply_markup=pm.markup)
+        await message.answer_voice(pm.voice)
+    await message.answer(pm.text, reply_markup=pm.markup)

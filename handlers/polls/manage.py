@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.app import App
@@ -25,6 +25,7 @@ from bot.polls.views import (
 from handlers.polls.access import PollNeed, poll_router
 from handlers.ui import clear_buttons
 from models.audit import AuditAction, record_for_groups
+from handlers.ui import clear_buttons, pressed
 from models.member import Member
 from models.poll import Poll, has_participated
 
@@ -37,14 +38,14 @@ async def results(
     call: CallbackQuery, poll: Poll, member: Member | None, session: AsyncSession, _: Gettext
 ) -> None:
     """Coordinators get the full report; participants the counts when they may see them."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     if member is None:
         await call.answer(refusal(VoteResult.NOT_FOR_YOU, _), show_alert=True)
         return
     if await can_manage(session, member, poll):
         await call.answer()
         report = await manager_report(session, poll, member.locale, member.tz, _, files=False)
-        await call.message.answer(report.text, reply_markup=report.markup)
+        await message.answer(report.text, reply_markup=report.markup)
         return
     participated = await has_participated(session, poll.id, member.id)
     visible = poll.results_live if poll.is_open else poll.share_results
@@ -52,7 +53,7 @@ async def results(
         await call.answer(_("Results are shared when the consultation closes."), show_alert=True)
         return
     await call.answer()
-    await call.message.answer(await member_results(session, poll, member.locale, member.tz, _))
+    await message.answer(await member_results(session, poll, member.locale, member.tz, _))
 
 
 @router.callback_query(ExportCb.filter(), flags={"poll": PollNeed.MANAGE})
@@ -60,7 +61,7 @@ async def export(
     call: CallbackQuery, poll: Poll, member: Member, session: AsyncSession, _: Gettext
 ) -> None:
     """The chart and the CSV of a poll's results."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     report = await manager_report(session, poll, member.locale, member.tz, _)
     await record_for_groups(
@@ -73,7 +74,7 @@ async def export(
     )
     assert report.chart is not None and report.table is not None
     for name, data in (report.chart, report.table):
-        await call.message.answer_document(BufferedInputFile(data, filename=name))
+        await message.answer_document(BufferedInputFile(data, filename=name))
 
 
 @router.callback_query(CommentsCb.filter(), flags={"poll": PollNeed.MANAGE})
@@ -86,13 +87,13 @@ async def read_comments(
     _: Gettext,
 ) -> None:
     """Reasons and comments, ten at a time with ◀ ▶; the page's voice notes after it."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     number = callback_data.page if isinstance(callback_data, CommentsPageCb) else 0
     page = await comments_report(session, poll, number, _)
-    await call.message.answer(page.text, reply_markup=page.markup)
+    await message.answer(page.text, reply_markup=page.markup)
     for caption, file_id in page.voices:
-        await call.message.answer_voice(file_id, caption=caption)
+        await message.answer_voice(file_id, caption=caption)
 
 
 @router.callback_query(CloseCb.filter(), flags={"poll": PollNeed.MANAGE})
@@ -107,7 +108,7 @@ async def close(
     app: App,
 ) -> None:
     """Close a poll early, after a confirmation (step 0 asks, 1 closes, 2 keeps it open)."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     if not poll.is_open:
         await call.answer(_("This consultation is already closed."), show_alert=True)
         await clear_buttons(call)
@@ -119,7 +120,7 @@ async def close(
     if callback_data.step != 1:
         await call.answer()
         text, markup = close_question(poll, member.locale, _)
-        await call.message.answer(text, reply_markup=markup)
+        await message.answer(text, reply_markup=markup)
         return
     await call.answer()
     await clear_buttons(call)
@@ -132,6 +133,6 @@ async def close(
             object_kind="poll",
             object_id=poll.id,
         )
-    await call.message.answer(
+    await message.answer(
         _("🔒 The consultation is closed. The results are on their way to you.")
     )

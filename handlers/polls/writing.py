@@ -17,8 +17,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.polls.answering import ANSWER_STATES, after_answer
+from bot.core.bounded import RowId
 from bot.polls.service import MAX_COMMENT, Comment, clean_comment
-from handlers.ui import clear_buttons
+from handlers.ui import clear_buttons, pressed
 from models.member import Member
 from models.poll import Poll, get_poll
 
@@ -31,7 +32,7 @@ Gettext = Callable[..., str]
 class AnswerCancelCb(CallbackData, prefix="pq"):
     """Give up writing a reason or a comment."""
 
-    poll: int
+    poll: RowId
 
 
 async def begin_answer(state: FSMContext, waiting: State, now: datetime, **data: Any) -> None:
@@ -91,11 +92,11 @@ async def written(
 @router.callback_query(AnswerCancelCb.filter())
 async def cancel_answer(call: CallbackQuery, state: FSMContext, _: Gettext) -> None:
     """Nothing is counted or stored."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await end_answer(state)
     await call.answer()
     await clear_buttons(call)
-    await call.message.answer(_("Cancelled: nothing was counted or stored."))
+    await message.answer(_("Cancelled: nothing was counted or stored."))
 
 
 @router.message(StateFilter(*ANSWER_STATES), ~F.text, ~F.voice)

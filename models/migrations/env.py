@@ -6,11 +6,14 @@ import asyncio
 import os
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from bot.core.db import create_engine
 from models import Base
 
+# pg_advisory_xact_lock key of the migrations (any fixed 64-bit number; "migrate" in ASCII).
+MIGRATION_LOCK = 0x6D696772617465
 config = context.config
 target_metadata = Base.metadata
 
@@ -32,6 +35,10 @@ def _configure(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several processes starting at once (run and worker, two webhook processes)
+            # migrate one after the other: the lock is held until this transaction ends.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 

@@ -8,6 +8,7 @@ from aiogram import F
 from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, Message
 
+from bot.core.bounded import row_id
 from bot.core.config import SUPPORTED_LOCALES
 from bot.meetings.callbacks import NewCb
 from bot.meetings.drafts import MAX_AGENDA, MAX_TITLE, clean
@@ -24,12 +25,12 @@ from handlers.meetings.create.flow import (
     store_text,
     tapped,
 )
-from handlers.ui import clear_buttons
+from handlers.ui import AnyMessage, clear_buttons
 
 router = meeting_router(__name__)
 
 
-async def back_to_languages(message: Message, f: Flow) -> None:
+async def back_to_languages(message: AnyMessage, f: Flow) -> None:
     """After a translation, return to the languages question (Back then skips it)."""
     data = await f.state.get_data()
     steps = list(data["steps"])
@@ -45,7 +46,7 @@ async def pick_group(call: CallbackQuery, callback_data: NewCb, **ctx: Any) -> N
     whole network (no group) for admins only."""
     f = Flow.of(ctx)
     value = callback_data.value
-    group_id = int(value) if value.isdigit() else 0
+    group_id = row_id(value) or 0
     if group_id:
         found = await group_access(f.session, f.member, group_id, Need.OPEN_COORDINATOR, f._)
         if isinstance(found, str):

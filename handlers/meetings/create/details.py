@@ -11,7 +11,8 @@ from bot.meetings.callbacks import NewCb
 from bot.meetings.drafts import DURATIONS, MAX_PLACE, REMINDER_CHOICES, clean, valid_link
 from bot.meetings.questions import reminders_keyboard
 from handlers.meetings.access import meeting_router
-from handlers.meetings.create.flow import Flow, NewMeeting, Tap, advance, goto, tapped
+from handlers.meetings.create.flow import Flow, NewMeeting, Tap, advance, ask, goto, tapped
+from handlers.ui import edit_buttons
 
 router = meeting_router(__name__)
 
@@ -80,7 +81,8 @@ async def redraw_reminders(call: CallbackQuery, f: Flow, **changes: Any) -> None
     await f.state.update_data(**changes)
     data = await f.state.get_data()
     markup = reminders_keyboard(data, f.locale, f._)
-    await tapped(call).edit_reply_markup(reply_markup=markup)
+    if not await edit_buttons(call, markup):
+        await ask(tapped(call), f, "reminders")
 
 
 @router.callback_query(Tap("toggle", "reminders"))

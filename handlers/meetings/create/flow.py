@@ -26,7 +26,7 @@ from bot.meetings.callbacks import MeetingCb, NewCb
 from bot.meetings.drafts import new_draft
 from bot.meetings.questions import QUESTIONS
 from handlers.meetings.access import meeting_router
-from handlers.ui import clear_buttons
+from handlers.ui import AnyMessage, clear_buttons, pressed
 from models.meeting import schedulable_groups
 from models.member import Member
 
@@ -99,13 +99,12 @@ class Tap(Filter):
         return found
 
 
-def tapped(call: CallbackQuery) -> Message:
+def tapped(call: CallbackQuery) -> AnyMessage:
     """The message whose button was tapped (the conversation goes on below it)."""
-    assert isinstance(call.message, Message)
-    return call.message
+    return pressed(call)
 
 
-async def ask(message: Message, f: Flow, step: str) -> None:
+async def ask(message: AnyMessage, f: Flow, step: str) -> None:
     """Put the conversation on `step` and ask its question."""
     await f.state.set_state(getattr(NewMeeting, step))
     data = await f.state.get_data()
@@ -113,7 +112,7 @@ async def ask(message: Message, f: Flow, step: str) -> None:
     await message.answer(text, reply_markup=markup)
 
 
-async def goto(message: Message, f: Flow, step: str) -> None:
+async def goto(message: AnyMessage, f: Flow, step: str) -> None:
     """Go forward to `step`."""
     data = await f.state.get_data()
     await f.state.update_data(steps=[*data.get("steps", []), step])
@@ -146,7 +145,7 @@ async def store_text(f: Flow, locale: str | None, field: str, value: str) -> Non
     await f.state.update_data(texts=texts)
 
 
-async def start(message: Message, f: Flow) -> None:
+async def start(message: AnyMessage, f: Flow) -> None:
     """Begin a new draft, or refuse members who may not schedule."""
     groups = await schedulable_groups(f.session, f.member)
     await f.state.set_state(None)

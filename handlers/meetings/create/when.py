@@ -29,7 +29,7 @@ from handlers.meetings.create.flow import (
     tapped,
 )
 from handlers.meetings.typed_time import chosen_moment, read_time
-from handlers.ui import clear_buttons
+from handlers.ui import AnyMessage, clear_buttons
 
 router = meeting_router(__name__)
 
@@ -126,7 +126,7 @@ async def choose_fold(call: CallbackQuery, callback_data: NewCb, **ctx: Any) -> 
     await accept_time(message, f, moment)
 
 
-async def accept_time(message: Message, f: Flow, moment: datetime) -> None:
+async def accept_time(message: AnyMessage, f: Flow, moment: datetime) -> None:
     """A start time read: confirm it in words and move on (or add it to the slots)."""
     data = await f.state.get_data()
     shown = format_when(moment, data["zone"], f.locale)
@@ -138,7 +138,7 @@ async def accept_time(message: Message, f: Flow, moment: datetime) -> None:
     await goto(message, f, "duration")
 
 
-async def add_slot(message: Message, f: Flow, moment: datetime, shown: str) -> None:
+async def add_slot(message: AnyMessage, f: Flow, moment: datetime, shown: str) -> None:
     """One more proposed time, unless it is there already or there are enough."""
     slots = list((await f.state.get_data()).get("slots", []))
     if moment.isoformat() in slots:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from aiogram import F
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
@@ -15,7 +15,7 @@ from bot.meetings.jobs import cancel_meeting
 from bot.meetings.manage_views import cancel_question
 from bot.meetings.service import Managed
 from handlers.meetings.access import meeting_router
-from handlers.ui import clear_buttons
+from handlers.ui import clear_buttons, pressed
 from models.meeting import Meeting
 from models.member import Member
 
@@ -26,10 +26,10 @@ Gettext = Callable[..., str]
 @router.callback_query(ManageCb.filter(F.action == "cancel"), flags={"meeting": Managed.LIVE})
 async def ask_cancel(call: CallbackQuery, meeting: Meeting, member: Member, _: Gettext) -> None:
     """Ask first: cancelling tells everyone invited."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     text, markup = cancel_question(meeting, member.locale, _)
-    await call.message.answer(text, reply_markup=markup)
+    await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(ManageCb.filter(F.action == "cancel_ok"), flags={"meeting": Managed.LIVE})
@@ -43,11 +43,11 @@ async def cancel(
     clock: Clock,
 ) -> None:
     """Cancel it: notices to everyone invited, and no reminder goes."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     await clear_buttons(call)
     await cancel_meeting(session, meeting, member, clock.now())
     await state.clear()
-    await call.message.answer(
+    await message.answer(
         _("🚫 The meeting is cancelled. Everyone invited is being told; no reminder will go.")
     )

@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.meetings.callbacks import ManageCb
 from bot.meetings.service import Managed
 from handlers.meetings.access import meeting_router
-from handlers.ui import clear_buttons
+from handlers.ui import clear_buttons, pressed
 
 router = meeting_router(__name__, manages=True)
 fallback = meeting_router(f"{__name__}.fallback", manages=True)
@@ -34,19 +34,19 @@ class ManageMeeting(StatesGroup):
 @router.callback_query(ManageCb.filter(F.action == "stop"), flags={"meeting": Managed.ANY})
 async def stop(call: CallbackQuery, state: FSMContext, _: Gettext) -> None:
     """Leave the meeting as it is."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     await clear_buttons(call)
     await state.clear()
-    await call.message.answer(_("Nothing was changed."))
+    await message.answer(_("Nothing was changed."))
 
 
 @fallback.callback_query(ManageCb.filter(), flags={"meeting": Managed.UPCOMING})
 async def unknown_action(call: CallbackQuery, _: Gettext) -> None:
     """A management button no handler knows (forged, or from an older version)."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
-    await call.message.answer(_("This button is no longer valid."))
+    await message.answer(_("This button is no longer valid."))
 
 
 @fallback.message(StateFilter(ManageMeeting))

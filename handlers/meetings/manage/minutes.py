@@ -18,7 +18,7 @@ from bot.meetings.manage_views import minutes_audience_question, stop_keyboard
 from bot.meetings.service import Managed, send_minutes
 from handlers.meetings.access import meeting_router
 from handlers.meetings.manage.conversation import ManageMeeting
-from handlers.ui import clear_buttons
+from handlers.ui import clear_buttons, pressed
 from models.meeting import Meeting, MinutesAudience, attendee_ids, audience_ids, count_ids
 from models.member import Member
 
@@ -52,14 +52,14 @@ async def ask_minutes(
     call: CallbackQuery, meeting: Meeting, state: FSMContext, _: Gettext, clock: Clock
 ) -> None:
     """Ask for the minutes, once the meeting has started."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     if meeting.start_at is None or meeting.start_at > clock.now():
         await call.answer(_("Minutes can be sent once the meeting has started."), show_alert=True)
         return
     await call.answer()
     await state.set_state(ManageMeeting.minutes)
     await state.set_data({"meeting_id": meeting.id})
-    await call.message.answer(
+    await message.answer(
         _("Send the minutes or outcomes: a text, a document or a voice note."),
         reply_markup=stop_keyboard(meeting.id, _),
     )
@@ -92,7 +92,7 @@ async def send(
     _: Gettext,
 ) -> None:
     """Send the minutes held in the conversation to the chosen audience."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     data, audience = await state.get_data(), callback_data.value
     draft = data.get("minutes")
     if data.get("meeting_id") != meeting.id or not draft or audience not in set(MinutesAudience):
@@ -102,6 +102,6 @@ async def send(
     await clear_buttons(call)
     count = await send_minutes(session, meeting, draft, audience, member)
     await state.clear()
-    await call.message.answer(
+    await message.answer(
         _("✅ The minutes are on their way (recipients: {count}).").format(count=count)
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from aiogram import F
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
@@ -16,6 +16,7 @@ from bot.meetings.manage_views import manage_view, managed_list
 from bot.meetings.service import Managed
 from handlers.meetings.access import meeting_router
 from handlers.meetings.redraw import redraw
+from handlers.ui import pressed
 from models.meeting import Meeting, managed_meetings
 from models.member import Member
 
@@ -28,10 +29,10 @@ async def list_managed(
     call: CallbackQuery, member: Member, session: AsyncSession, _: Gettext, clock: Clock
 ) -> None:
     """The meetings and date polls this coordinator may manage."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     text, markup = managed_list(await managed_meetings(session, member, clock.now()), member, _)
-    await call.message.answer(text, reply_markup=markup)
+    await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(MeetingCb.filter(F.action == "manage"), flags={"meeting": Managed.ANY})
@@ -45,12 +46,12 @@ async def open_managed(
     clock: Clock,
 ) -> None:
     """A coordinator opens one meeting: replies, or the date poll's ranking."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     text, markup = await manage_view(
         session, meeting, member, _, settings.default_locale, clock.now()
     )
-    await call.message.answer(text, reply_markup=markup)
+    await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(ManageCb.filter(F.action == "refresh"), flags={"meeting": Managed.ANY})
@@ -64,9 +65,9 @@ async def refresh(
     clock: Clock,
 ) -> None:
     """The same view, with the replies as they are now."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     text, markup = await manage_view(
         session, meeting, member, _, settings.default_locale, clock.now()
     )
-    await redraw(call.message, text, markup)
+    await redraw(message, text, markup)

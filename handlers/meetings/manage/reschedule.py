@@ -21,7 +21,7 @@ from bot.meetings.zones import find_zones, no_zone_text, valid_zone, zone_button
 from handlers.meetings.access import meeting_router
 from handlers.meetings.manage.conversation import ManageMeeting
 from handlers.meetings.typed_time import chosen_moment, read_time
-from handlers.ui import clear_buttons
+from handlers.ui import AnyMessage, clear_buttons, pressed
 from models.meeting import Meeting
 from models.member import Member
 
@@ -31,7 +31,7 @@ UPCOMING = {"meeting": Managed.UPCOMING}
 
 
 async def ask_new_time(
-    message: Message, meeting: Meeting, zone: str, member: Member, _: Gettext, now: datetime
+    message: AnyMessage, meeting: Meeting, zone: str, member: Member, _: Gettext, now: datetime
 ) -> None:
     """Ask for the new start in `zone`."""
     text, markup = new_time_question(meeting.id, zone, member.locale, _, now)
@@ -39,7 +39,7 @@ async def ask_new_time(
 
 
 async def confirm_time(
-    message: Message,
+    message: AnyMessage,
     meeting: Meeting,
     member: Member,
     state: FSMContext,
@@ -62,20 +62,20 @@ async def start_reschedule(
     clock: Clock,
 ) -> None:
     """Ask for the new time, in the zone the meeting was entered in."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     await state.set_state(ManageMeeting.when)
     await state.set_data({"meeting_id": meeting.id, "zone": meeting.zone})
-    await ask_new_time(call.message, meeting, meeting.zone, member, _, clock.now())
+    await ask_new_time(message, meeting, meeting.zone, member, _, clock.now())
 
 
 @router.callback_query(ManageCb.filter(F.action == "zone"), flags=UPCOMING)
 async def ask_zone(call: CallbackQuery, meeting: Meeting, state: FSMContext, _: Gettext) -> None:
     """Give the new time in another zone: ask which."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     await state.set_state(ManageMeeting.zone)
-    await call.message.answer(
+    await message.answer(
         zone_prompt(_),
         reply_markup=stop_keyboard(meeting.id, _),
     )
@@ -110,15 +110,15 @@ async def pick_zone(
     clock: Clock,
 ) -> None:
     """Use the zone tapped, and ask for the new time in it."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     if not valid_zone(callback_data.value):
-        await call.message.answer(_("This button is no longer valid."))
+        await message.answer(_("This button is no longer valid."))
         return
     await clear_buttons(call)
     await state.set_state(ManageMeeting.when)
     await state.update_data(zone=callback_data.value)
-    await ask_new_time(call.message, meeting, callback_data.value, member, _, clock.now())
+    await ask_new_time(message, meeting, callback_data.value, member, _, clock.now())
 
 
 @router.message(ManageMeeting.when, F.text, flags={"meeting": Managed.LIVE})
@@ -153,18 +153,18 @@ async def choose_fold(
     clock: Clock,
 ) -> None:
     """One of the two moments of a time that happens twice."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     data = await state.get_data()
     pending, zone = data.get("pending"), data.get("zone", meeting.zone)
     which = callback_data.value
     if not pending or which not in ("0", "1") or data.get("meeting_id") != meeting.id:
-        await call.message.answer(_("This button is no longer valid."))
+        await message.answer(_("This button is no longer valid."))
         return
     now = clock.now()
-    moment = await chosen_moment(call.message, pending, which, zone, now, member.locale, _)
+    moment = await chosen_moment(message, pending, which, zone, now, member.locale, _)
     if moment is not None:
-        await confirm_time(call.message, meeting, member, state, _, moment)
+        await confirm_time(message, meeting, member, state, _, moment)
 
 
 @router.callback_query(ManageCb.filter(F.action == "resched_ok"), flags=UPCOMING)
@@ -178,22 +178,22 @@ async def move(
     clock: Clock,
 ) -> None:
     """Move the meeting: everyone invited is told, and the reminders move with it."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     data, now = await state.get_data(), clock.now()
     start = data.get("new_start")
     if data.get("meeting_id") != meeting.id or not start:
-        await call.message.answer(_("This button is no longer valid."))
+        await message.answer(_("This button is no longer valid."))
         return
     moment = datetime.fromisoformat(start)
     if moment <= now:
-        await call.message.answer(_("That time has already passed. Please send another one."))
+        await message.answer(_("That time has already passed. Please send another one."))
         return
     await clear_buttons(call)
     meeting.zone = data.get("zone") or meeting.zone  # the zone the new time was given in
     await reschedule(session, meeting, moment, member, now)
     await state.clear()
-    await call.message.answer(
+    await message.answer(
         _("✅ Moved to {when}. Everyone invited is being told, and the reminders moved.").format(
             when=format_when(moment, member.tz, member.locale)
         )

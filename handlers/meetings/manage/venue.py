@@ -18,7 +18,7 @@ from bot.meetings.manage_views import venue_question
 from bot.meetings.service import Managed
 from handlers.meetings.access import meeting_router
 from handlers.meetings.manage.conversation import ManageMeeting
-from handlers.ui import clear_buttons
+from handlers.ui import AnyMessage, clear_buttons, pressed
 from models.meeting import Meeting
 from models.member import Member
 
@@ -27,7 +27,7 @@ Gettext = Callable[..., str]
 UPCOMING = {"meeting": Managed.UPCOMING}
 
 
-async def changed(message: Message, state: FSMContext, _: Gettext) -> None:
+async def changed(message: AnyMessage, state: FSMContext, _: Gettext) -> None:
     """End the change and say everyone is being told."""
     await state.clear()
     await message.answer(_("✅ Changed. Everyone invited is being told."))
@@ -42,13 +42,13 @@ async def ask_venue(
     _: Gettext,
 ) -> None:
     """Ask for the new link or place."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     field = callback_data.action
     await state.set_state(ManageMeeting.link if field == "link" else ManageMeeting.place)
     await state.set_data({"meeting_id": meeting.id})
     text, markup = venue_question(meeting.id, field, _)
-    await call.message.answer(text, reply_markup=markup)
+    await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(ManageCb.filter(F.action.in_({"link_rm", "place_rm"})), flags=UPCOMING)
@@ -63,16 +63,16 @@ async def remove_venue(
     clock: Clock,
 ) -> None:
     """Remove the link or the place, if the other remains so members know where to go."""
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     link = callback_data.action == "link_rm"
     if not (meeting.place if link else meeting.link):
-        await call.message.answer(_("Please give a link or a place, so members know where to go."))
+        await message.answer(_("Please give a link or a place, so members know where to go."))
         return
     await clear_buttons(call)
     change = change_link if link else change_place
     await change(session, meeting, None, member, clock.now())
-    await changed(call.message, state, _)
+    await changed(message, state, _)
 
 
 @router.message(ManageMeeting.link, F.text, flags=UPCOMING)

@@ -8,11 +8,13 @@ from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery
 
 from bot.core import geo
+from bot.core.bounded import row_id
 from bot.polls.screens import audience_keyboard
 from bot.polls.service import may_consult_network
 from bot.polls.views import NewPollCb, region_label
 from handlers.filters import Need, group_access
 from handlers.polls.create.flow import PollCreate, Step, accept, decide, step_router
+from handlers.ui import edit_buttons
 
 router = step_router(__name__)
 
@@ -25,7 +27,9 @@ async def got_secrecy(call: CallbackQuery, callback_data: NewPollCb, step: Step)
 @router.callback_query(NewPollCb.filter(F.action == "grp"), StateFilter(PollCreate.audience))
 async def toggle_group(call: CallbackQuery, callback_data: NewPollCb, step: Step) -> None:
     """Tick or untick a group, if the member may consult it now."""
-    group_id = int(callback_data.value) if callback_data.value.isdigit() else -1
+    group_id = row_id(callback_data.value)
+    if group_id is None:
+        group_id = -1
     group = await group_access(step.session, step.member, group_id, Need.OPEN_COORDINATOR, step._)
     if isinstance(group, str):
         await call.answer(
@@ -36,9 +40,8 @@ async def toggle_group(call: CallbackQuery, callback_data: NewPollCb, step: Step
     draft = await step.draft()
     draft.toggle_group(group.id)
     await step.save(draft)
-    await step.message.edit_reply_markup(
-        reply_markup=await audience_keyboard(await step.drafting(draft))
-    )
+    if not await edit_buttons(call, await audience_keyboard(await step.drafting(draft))):
+        await step.show("audience")
 
 
 @router.callback_query(NewPollCb.filter(F.action == "audok"), StateFilter(PollCreate.audience))

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.polls.service import Draft, can_create
 from bot.polls.views import NewPollCb
 from handlers.polls.create.flow import PollCreate, Step
-from handlers.ui import clear_buttons
+from handlers.ui import AnyMessage, clear_buttons, pressed
 from models.member import Member
 
 router = Router(name=__name__)
@@ -24,7 +24,7 @@ router.callback_query.filter(F.message.chat.type == "private")
 Gettext = Callable[..., str]
 
 
-async def begin(message: Message, state: FSMContext, member: Member | None, **ctx: Any) -> None:
+async def begin(message: AnyMessage, state: FSMContext, member: Member | None, **ctx: Any) -> None:
     """Start a new draft, if this member may create consultations."""
     session: AsyncSession = ctx["session"]
     _: Gettext = ctx["_"]
@@ -49,18 +49,18 @@ async def new_poll_command(
 async def new_poll_button(
     call: CallbackQuery, state: FSMContext, member: Member | None, **ctx: Any
 ) -> None:
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
-    await begin(call.message, state, member, **ctx)
+    await begin(message, state, member, **ctx)
 
 
 @router.callback_query(NewPollCb.filter(F.action == "cancel"), StateFilter(PollCreate))
 async def cancel(call: CallbackQuery, state: FSMContext, _: Gettext) -> None:
-    assert isinstance(call.message, Message)
+    message = pressed(call)
     await call.answer()
     await clear_buttons(call)
     await state.clear()
-    await call.message.answer(_("Cancelled: the consultation was not sent."))
+    await message.answer(_("Cancelled: the consultation was not sent."))
 
 
 @router.callback_query(NewPollCb.filter(), ~StateFilter(PollCreate))

@@ -11,7 +11,7 @@ from typing import Any
 from aiogram import BaseMiddleware, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import CallbackQuery, InaccessibleMessage, Message, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.app import App
@@ -21,7 +21,7 @@ from bot.polls import screens
 from bot.polls.messages import PollMessage
 from bot.polls.screens import Drafting
 from bot.polls.service import Draft
-from handlers.ui import clear_buttons
+from handlers.ui import AnyMessage, clear_buttons, pressed
 from models.member import Member
 
 Gettext = Callable[..., str]
@@ -72,7 +72,7 @@ STEPS: dict[str, tuple[State, Callable[[Drafting], Awaitable[list[PollMessage]]]
 class Step:
     """What every step needs: where to write, the conversation, the coordinator, the tools."""
 
-    message: Message
+    message: AnyMessage
     state: FSMContext
     member: Member
     session: AsyncSession
@@ -173,9 +173,9 @@ class StepMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         member: Member | None = data.get("member")
-        message = event.message if isinstance(event, CallbackQuery) else event
+        message = pressed(event) if isinstance(event, CallbackQuery) else event
         state: FSMContext = data["state"]
-        if member is None or not isinstance(message, Message):
+        if member is None or not isinstance(message, Message | InaccessibleMessage):
             if isinstance(event, CallbackQuery):
                 await event.answer()
             if member is None:
