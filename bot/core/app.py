@@ -90,6 +90,7 @@ class Registry:
     def add_maintenance(self, task: Callable[[App], Awaitable[Any]]) -> None:
         """Housekeeping the scheduler runs about once an hour (expiring abandoned state)."""
         self.maintenance.append(task)
+
     help_sections: list[HelpSection] = field(default_factory=list)
 
     def include_routers(self, *routers: Router) -> None:

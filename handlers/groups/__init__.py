@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.app import App, Registry
-from bot.groups.announcements import digest_announcement, render_announcement
 from bot.core.app import App, Gettext, Registry
-from bot.groups.announcements import render_announcement
+from bot.groups.announcements import digest_announcement, render_announcement
 from bot.groups.service import GROUP_LINK, Groups, render_chat_opened
 from handlers.groups import (
     announcement_drafting,

@@ -24,9 +24,8 @@ from handlers.groups.announcement_drafting import (
     drop_draft,
     show_panel,
 )
-from handlers.ui import clear_buttons
-from models.audit import AuditAction, record
 from handlers.ui import clear_buttons, pressed
+from models.audit import AuditAction, record
 from models.group import WorkingGroup, count_audience
 from models.member import Member
 

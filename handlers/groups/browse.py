@@ -16,9 +16,8 @@ from bot.groups.callbacks import GroupCb, RemoveCb, RequestCb
 from bot.groups.service import Groups
 from bot.groups.views import leave_question, remove_question, request_message
 from handlers.filters import ActiveMember, GroupAccess, Need, may_coordinate, not_coordinator
-from handlers.ui import clear_buttons, replace_message
-from models.audit import AuditAction, record
 from handlers.ui import AnyMessage, add_outcome, clear_buttons, pressed, replace_message
+from models.audit import AuditAction, record
 from models.group import (
     GroupMembership,
     MembershipStatus,

@@ -29,9 +29,8 @@ from bot.groups.admin import (
 from bot.groups.callbacks import ManageCb
 from bot.groups.service import Groups
 from handlers.filters import network_admin, not_admin
-from handlers.ui import clean_text, clear_buttons
-from models.audit import AuditAction, record
 from handlers.ui import AnyMessage, clean_text, clear_buttons, pressed
+from models.audit import AuditAction, record
 from models.group import get_group_by_code
 from models.member import Member
 

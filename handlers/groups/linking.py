@@ -18,9 +18,8 @@ from bot.groups.admin import link_chat
 from bot.groups.callbacks import LinkCb
 from bot.groups.service import Groups
 from handlers.filters import GroupAccess, Need
-from handlers.ui import clear_buttons
-from models.audit import AuditAction, record
 from handlers.ui import clear_buttons, pressed, show
+from models.audit import AuditAction, record
 from models.group import WorkingGroup
 from models.member import Member
 

@@ -15,9 +15,8 @@ from bot.groups.service import Groups
 from bot.members.callbacks import ReviewCb
 from bot.members.membership import tell_member
 from handlers.filters import network_admin, not_admin
-from handlers.ui import clear_buttons
-from models.audit import AuditAction, record
 from handlers.ui import add_outcome, clear_buttons
+from models.audit import AuditAction, record
 from models.member import Member, MemberStatus, get_member_by_id
 
 router = Router(name=__name__)

@@ -22,8 +22,6 @@ from bot.members.views import (
     privacy_text,
     summary,
 )
-from handlers.ui import clear_buttons
-from bot.members.views import forget_keyboard, help_text, language_keyboard, privacy_text, summary
 from handlers.ui import clear_buttons, pressed
 from models.member import Member
 

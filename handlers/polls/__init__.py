@@ -8,9 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.app import Gettext, Registry
 from bot.polls import jobs
 from bot.polls.answering import expire_answers
-from handlers.polls import answer, comment, create, listing, manage, secret_writing, writing
 from bot.polls.service import can_create
-from handlers.polls import answer, comment, create, listing, manage, writing
+from handlers.polls import answer, comment, create, listing, manage, secret_writing, writing
 from models.member import Member
 from models.poll import poll_records
 

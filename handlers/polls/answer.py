@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.app import App
 from bot.core.clock import Clock
+from bot.core.config import Settings
 from bot.polls.answering import PollAnswer
 from bot.polls.ballot_box import settle
-from bot.core.config import Settings
 from bot.polls.messages import PollMessage, poll_for
 from bot.polls.service import Draft, VoteResult, asks_reason, check_vote, is_block
 from bot.polls.service import cast_vote as record_vote

@@ -23,9 +23,8 @@ from bot.polls.views import (
     refusal,
 )
 from handlers.polls.access import PollNeed, poll_router
-from handlers.ui import clear_buttons
-from models.audit import AuditAction, record_for_groups
 from handlers.ui import clear_buttons, pressed
+from models.audit import AuditAction, record_for_groups
 from models.member import Member
 from models.poll import Poll, has_participated
 
@@ -133,6 +132,4 @@ async def close(
             object_kind="poll",
             object_id=poll.id,
         )
-    await message.answer(
-        _("🔒 The consultation is closed. The results are on their way to you.")
-    )
+    await message.answer(_("🔒 The consultation is closed. The results are on their way to you."))

@@ -16,8 +16,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.polls.answering import ANSWER_STATES, after_answer
 from bot.core.bounded import RowId
+from bot.polls.answering import ANSWER_STATES, after_answer
 from bot.polls.service import MAX_COMMENT, Comment, clean_comment
 from handlers.ui import clear_buttons, pressed
 from models.member import Member
