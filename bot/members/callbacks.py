@@ -77,4 +77,4 @@ class AttentionCb(CallbackData, prefix="att"):
     """A change to the member's quiet hours or digest; `hour` is a local hour, 0-23."""
 
     action: str
-    hour: int = 0
+    hour: Small = 0

@@ -35,9 +35,9 @@ class BlockCb(CallbackData, prefix="pb"):
     """Confirm a block on a secret poll: the reason is the member's message this button's
     message replies to, so the choice is never stored beside the member while they write."""
 
-    poll: int
-    message: int  # the poll message to show in its answered state (0: none)
-    option: int = BLOCK  # BLOCK, or DISAGREE where the poll asks a disagreement's reason
+    poll: RowId
+    message: RowId  # the poll message to show in its answered state (0: none)
+    option: Index = BLOCK  # BLOCK, or DISAGREE where the poll asks a disagreement's reason
 
 
 class PickCb(CallbackData, prefix="pk"):
@@ -95,8 +95,8 @@ class CommentsCb(CallbackData, prefix="pl"):
 class CommentsPageCb(CallbackData, prefix="pm"):
     """Another page of a poll's comments (coordinators)."""
 
-    poll: int
-    page: int
+    poll: RowId
+    page: Small
 
 
 class NewPollCb(CallbackData, prefix="nw"):
