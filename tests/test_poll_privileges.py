@@ -167,5 +167,8 @@ async def test_comments_are_bounded_per_member_and_read_a_page_at_a_time(
     reply = await ana.click("Next ▶", first)
     assert "(2 of 2)" in reply[-1]["text"] and reply[-1]["text"].count("Comment ") == 5
     assert ana.buttons(reply[-1]) == ["◀ Previous"]
-    reply = await ana.press_data(f"pm:{poll_id}:99999999999999999999", reply[-1])
-    assert "(2 of 2)" in reply[-1]["text"], "a forged page number shows the last page"
+    last = reply[-1]
+    reply = await ana.press_data(f"pm:{poll_id}:9999", last)
+    assert "(2 of 2)" in reply[-1]["text"], "a page past the end shows the last page"
+    reply = await ana.press_data(f"pm:{poll_id}:99999999999999999999", last)
+    assert not reply and "no longer valid" in str(ana.callback_answer()), "a huge page is refused"
