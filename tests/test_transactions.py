@@ -3,7 +3,6 @@ by itself, so a failure after it leaves the store as it was before the whole ste
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -160,4 +159,3 @@ async def test_readers_and_writers_do_not_lock_each_other_out(
     async with sessions() as session:
         names = set(await session.scalars(select(Member.display_name)))
     assert names == {"A", "B"}
-    await asyncio.sleep(0)

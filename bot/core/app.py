@@ -39,6 +39,7 @@ from bot.core.errors import error_router
 from bot.core.fsm_storage import SqlStorage
 from bot.core.i18n import Translator, create_i18n
 from bot.core.middlewares import (
+    CommitBeforeTelling,
     CommitMiddleware,
     DbSessionMiddleware,
     LocaleMiddleware,
@@ -302,6 +303,7 @@ async def assemble(
     sessionmaker = create_sessionmaker(engine)
     i18n = create_i18n(settings.default_locale)
     bot = create_bot(settings)
+    bot.session.middleware(CommitBeforeTelling())
     routers = [*registry.routers, *registry.fallback_routers]
     dp = create_dispatcher(settings, sessionmaker, i18n, clock, routers)
     app = App(settings, clock, engine, sessionmaker, i18n, bot, dp, registry)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "models" / "migrations"
 
@@ -89,9 +90,46 @@ def take_over_sqlite_transactions(engine: AsyncEngine) -> None:
         conn.info["sqlite_begun"] = True
 
 
+WROTE = "wrote"  # session.info key: this transaction has written something
+
+
+class TrackedSession(Session):
+    """A Session that notes when its transaction writes, so a handler's reply to Telegram can
+    be preceded by the commit of what it reports (bot.core.middlewares.CommitBeforeTelling)."""
+
+
+def _wrote_by_flush(session: Session, _context: Any) -> None:
+    session.info[WROTE] = True
+
+
+def _wrote_by_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[WROTE] = True
+
+
+def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(WROTE, None)
+
+
+def has_writes(session: AsyncSession) -> bool:
+    """Whether the session holds work that is not committed yet (flushed or not)."""
+    sync = session.sync_session
+    return bool(sync.info.get(WROTE) or sync.new or sync.dirty or sync.deleted)
+
+
+def _track_writes() -> None:
+    """Hook the write tracking onto TrackedSession once per process."""
+    if not event.contains(TrackedSession, "after_flush", _wrote_by_flush):
+        event.listen(TrackedSession, "after_flush", _wrote_by_flush)
+        event.listen(TrackedSession, "do_orm_execute", _wrote_by_statement)
+        event.listen(TrackedSession, "after_transaction_end", _transaction_ended)
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit (handlers read them afterwards)."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+    _track_writes()
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=TrackedSession)
 
 
 def alembic_config(url: str) -> Config:

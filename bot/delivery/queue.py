@@ -18,7 +18,7 @@ from sqlalchemy import Select, event, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.delivery import Broadcast, Delivery, DeliveryStatus
+from models.delivery import Broadcast, BroadcastStatus, Delivery, DeliveryStatus
 from models.member import Member
 
 if TYPE_CHECKING:
@@ -85,10 +85,20 @@ async def enqueue_broadcast(
     never loaded into memory) or a list of member ids. Members marked unreachable are left
     out. The same `dedupe_key` twice returns the broadcast queued the first time.
     """
+    broadcast: Broadcast | None = None
     if dedupe_key is not None:
         existing = await _by_dedupe_key(session, dedupe_key)
-        if existing is not None:
+        if existing is not None and await _has_deliveries(session, existing):
             return existing
+        # Queued once without any recipient written (a store from before transactions were
+        # whole on SQLite, or an audience that was empty): the key must not block a retry.
+        broadcast = existing
+    if broadcast is not None:
+        broadcast.status = BroadcastStatus.ACTIVE
+        broadcast.finished_at = None
+        broadcast.payload = payload
+        await _fill(session, broadcast, recipients, chat_ids)
+        return broadcast
     broadcast = Broadcast(
         kind=kind,
         payload=payload,
@@ -108,6 +118,17 @@ async def enqueue_broadcast(
         if existing is None:
             raise
         return existing
+    await _fill(session, broadcast, recipients, chat_ids)
+    return broadcast
+
+
+async def _fill(
+    session: AsyncSession,
+    broadcast: Broadcast,
+    recipients: Select[Any] | Sequence[int],
+    chat_ids: Sequence[int],
+) -> None:
+    """Write one delivery per recipient, count them, and wake the engine at the commit."""
     if isinstance(recipients, Select):
         await _insert_members(session, broadcast, recipients)
     else:
@@ -125,7 +146,14 @@ async def enqueue_broadcast(
     )
     await session.flush()
     _wake_engine_on_commit(session)
-    return broadcast
+
+
+async def _has_deliveries(session: AsyncSession, broadcast: Broadcast) -> bool:
+    """Whether any recipient of the broadcast was ever written."""
+    found = await session.scalar(
+        select(Delivery.id).where(Delivery.broadcast_id == broadcast.id).limit(1)
+    )
+    return found is not None
 
 
 async def _by_dedupe_key(session: AsyncSession, key: str) -> Broadcast | None:

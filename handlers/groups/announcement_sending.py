@@ -24,7 +24,7 @@ from handlers.groups.announcement_drafting import (
     drop_draft,
     show_panel,
 )
-from handlers.ui import clear_buttons
+from handlers.ui import clear_buttons, stop_spinner
 from models.group import WorkingGroup, count_audience
 from models.member import Member
 
@@ -107,15 +107,15 @@ async def send(
     broadcast, new = await send_announcement(
         session, draft, group, author_id=member.id, author_chat_id=member.telegram_id
     )
+    await session.commit()  # commit first (the broadcast with its recipients), then tell
     await drop_draft(state)
-    await call.answer()
+    await stop_spinner(call)
     await clear_buttons(call)
     if new:
-        await call.message.answer(
-            _("✅ Sending now (recipients: {count}). I will show the progress here.").format(
-                count=broadcast.total
-            )
-        )
+        text = _("✅ Sending now (recipients: {count}). I will show the progress here.")
+    else:
+        text = _("This announcement was already sent (recipients: {count}).")
+    await call.message.answer(text.format(count=broadcast.total))
 
 
 @router.callback_query(AnnounceCb.filter(F.action == "discard"), flags=COORDINATOR)
