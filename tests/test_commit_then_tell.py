@@ -100,3 +100,31 @@ async def test_the_error_alert_is_in_the_members_language(
     fake.fail_next(1, 500, "Internal Server Error", {"sendMessage"})
     await sofia.send("/groups")
     assert any("algo falló de nuestro lado" in t for t in sofia.texts()), sofia.texts()
+
+
+async def test_the_final_summary_arrives_after_telegram_refused_it_once(
+    bot: RunningBot, fake: FakeTelegram
+) -> None:
+    from bot.delivery.notice import enqueue_notice
+
+    fake.add_user(8600, "Carla")
+    fake.add_user(8601, "Reader")
+    await add_member(bot, 8600, "Carla")
+    reader = await add_member(bot, 8601)
+
+    async def queue(session: Any) -> None:
+        await enqueue_notice(
+            session, {"en": "Hello"}, recipients=[reader.id], progress_chat_id=8600
+        )
+        await session.commit()
+
+    await bot.db(queue)
+    await eventually(lambda: texts_of(fake, 8601))
+    # Telegram fails the next send (the summary): it is owed still and sent again.
+    fake.fail_next(1, 500, "Internal Server Error", {"sendMessage"})
+    await eventually(lambda: any("has been sent" in t for t in texts_of(fake, 8600)))
+    await fake.settle(quiet=0.5)
+    summaries = [t for t in texts_of(fake, 8600) if "has been sent" in t]
+    assert len(summaries) == 1 and "Delivered: 1 of 1" in summaries[0]
+    failed = [c for c in fake.calls_to("sendMessage") if not c.ok and c.chat_id == 8600]
+    assert failed, "the refusal hit the summary"
