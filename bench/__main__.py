@@ -13,6 +13,7 @@ BENCHMARKS: dict[str, str] = {
     "delivery": "bench.delivery",  # delivery engine: rate, ceiling, memory
     "polls": "bench.polls",  # consultations: tally of 100,000 ballots with breakdowns
     "handlers": "bench.handlers",  # the handler path beside a bare aiogram echo bot
+    "crashes": "bench.crashes",  # kill -9 and SIGTERM mid fan-out: lost and duplicates
 }
 
 
