@@ -32,6 +32,7 @@ def step(what: str) -> None:
     if steps is None:
         return
     steps[0] += 1
+    sys.stderr.write(f"crashstep {steps[0]}: {what}\n")
     if steps[0] == int(os.environ.get("CRASH_AT", "0")):
         sys.stderr.write(f"crashpoint {steps[0]}: killed at {what}\n")
         sys.stderr.flush()

@@ -62,6 +62,7 @@ class Run:
     store: Store
     env: dict[str, str]
     crashed_at: str | None = None
+    steps: list[str] | None = None  # what each step of the watched update was (dry run)
 
 
 @pytest.fixture
@@ -124,6 +125,9 @@ async def crash_at(
         line = next(x for x in crashing.stderr.splitlines() if x.startswith("crashpoint"))
         run.crashed_at = line
     print(run.crashed_at or "crashpoint: the update finished")
+    run.steps = [
+        x.split(": ", 1)[1] for x in crashing.stderr.splitlines() if x.startswith("crashstep")
+    ]
     assert "Traceback" not in crashing.stderr.split("crashpoint")[0], crashing.stderr[-3000:]
     return run, context, finished
 
@@ -297,3 +301,160 @@ async def test_kill_9_at_every_step_of_a_secret_vote(fresh: Callable[..., Any]) 
         if finished:
             return
     raise AssertionError(f"the update took more than {MAX_STEPS} steps")
+
+
+def chosen_steps(steps: list[str]) -> list[int]:
+    """Every database write and commit, and the first Telegram request and answer after the
+    last commit (further replies repeat the same case; each run costs two bot starts)."""
+    chosen = [i for i, what in enumerate(steps, 1) if what.startswith(("SQL", "COMMIT"))]
+    last = max(chosen, default=0)
+    for kind in ("request", "answer to"):
+        later = [i for i, what in enumerate(steps, 1) if i > last and what.startswith(kind)]
+        chosen += later[:1]
+    earlier = [i for i, what in enumerate(steps, 1) if i < last and what.startswith("request")]
+    return sorted(set(chosen + earlier[:1]))
+
+
+async def every_step(
+    make: Callable[..., Any],
+    prepare: Callable[[Run], Awaitable[Any]],
+    match: str,
+    check: Callable[[Run, Any, BotProcess], Awaitable[None]],
+) -> None:
+    """A dry run (no crash: the update's steps are listed, the result checked), then a crash
+    at each chosen step, a restart, and the same check."""
+    run, context, finished = await crash_at(0, make, prepare, tap, match)
+    assert finished and run.steps, "the watched update never ran"
+    again = await restarted(run)
+    await check(run, context, again)
+    for step in chosen_steps(run.steps):
+        crashed, context, finished = await crash_at(step, make, prepare, tap, match)
+        assert not finished, f"no step {step} the second time: {run.steps}"
+        again = await restarted(crashed)
+        await check(crashed, context, again)
+
+
+# --- meeting + invitations + reminders ----------------------------------------------------
+
+
+async def meeting_ready(run: Run) -> dict[str, Any]:
+    """A coordinator at the preview of a meeting for a group of four, Send in front of them."""
+    from tests.meeting_helpers import network
+    from tests.test_meetings import schedule_by_conversation
+
+    net = await network(
+        run.store,  # type: ignore[arg-type]
+        lambda uid, name, **kw: BotClient(run.fake, uid, name, **kw),
+    )
+    await schedule_by_conversation(net)
+    panel = net.coordinator.last()
+    data = next(
+        str(b["callback_data"])
+        for b in _inline_buttons(panel)
+        if str(b.get("text", "")).startswith("✅ Send")
+    )
+    return {"client": net.coordinator, "panel": panel, "data": data}
+
+
+async def meeting_check(run: Run, context: dict[str, Any], again: BotProcess) -> None:
+    from models.job import Job
+    from models.meeting import Meeting
+
+    where = run.crashed_at or "no crash"
+    coordinator: BotClient = context["client"]
+    told = said(run.fake, coordinator.user_id, "on its way")
+    counts = (
+        await run.store.count(Meeting),
+        await run.store.count(Broadcast),
+        await run.store.count(Delivery),
+    )
+    jobs = await run.store.count(Job)
+    if counts == (0, 0, 0):
+        assert jobs == 0 and not told, where
+        tap(run, context)  # not stored: the draft and the Send button are still there
+        await wait_for(
+            lambda: said(run.fake, coordinator.user_id, "on its way"), 15, f"retry ({where})"
+        )
+        await run.fake.settle(quiet=0.5, timeout=15)
+        counts = (
+            await run.store.count(Meeting),
+            await run.store.count(Broadcast),
+            await run.store.count(Delivery),
+        )
+        jobs = await run.store.count(Job)
+    # The meeting with its four invitations and its reminders, once.
+    assert counts == (1, 1, 4) and jobs >= 1, (counts, jobs, where)
+    err = await again.terminate()
+    assert b"Traceback" not in err, err.decode()[-3000:]
+
+
+async def test_kill_9_at_each_step_of_scheduling_a_meeting(fresh: Callable[..., Any]) -> None:
+    await every_step(fresh, meeting_ready, "nm:preview:send", meeting_check)
+
+
+# --- joining a group + its chat's invite link ---------------------------------------------
+
+CHAT = -1005550001
+
+
+async def join_ready(run: Run) -> dict[str, Any]:
+    """A member at the card of an open group whose chat lets people in by link."""
+    run.fake.add_group(CHAT, "Women chat")
+    run.fake.set_bot_admin(CHAT)
+    await make_group(run.store, chat_id=CHAT, chat_title="Women chat")  # type: ignore[arg-type]
+    await add_member(run.store, 9200, "Jo")  # type: ignore[arg-type]
+    joiner = BotClient(run.fake, 9200, "Jo")
+    await joiner.send("/groups")
+    await joiner.click("Women and ESCR")
+    panel = joiner.last()
+    data = next(
+        str(b["callback_data"])
+        for b in _inline_buttons(panel)
+        if str(b.get("callback_data", "")).startswith("wg:join:")
+    )
+    return {"client": joiner, "panel": panel, "data": data}
+
+
+async def join_check(run: Run, context: dict[str, Any], again: BotProcess) -> None:
+    from models.group import GroupInvite, GroupMembership
+
+    where = run.crashed_at or "no crash"
+    links = [
+        str(b.get("url"))
+        for m in run.fake.messages(9200)
+        for b in _inline_buttons(m)
+        if b.get("url")
+    ]
+    stored = (await run.store.count(GroupMembership), await run.store.count(GroupInvite))
+    if stored == (0, 0):
+        assert not links, f"told a link that is not stored ({where})"
+        tap(run, context)
+        await wait_for(
+            lambda: any(b.get("url") for m in run.fake.messages(9200) for b in _inline_buttons(m)),
+            15,
+            f"retry ({where})",
+        )
+        await run.fake.settle(quiet=0.5, timeout=15)
+        stored = (await run.store.count(GroupMembership), await run.store.count(GroupInvite))
+    # Member and link together, once; a link the member was told is the stored one.
+    assert stored == (1, 1), (stored, where)
+
+    async def link_of(session: AsyncSession) -> str:
+        return str(await session.scalar(select(GroupInvite.link)))
+
+    stored_link = await run.store.db(link_of)
+    told = [
+        str(b.get("url"))
+        for m in run.fake.messages(9200)
+        for b in _inline_buttons(m)
+        if b.get("url")
+    ]
+    assert told and told[-1] == stored_link, (told, stored_link, where)
+    err = await again.terminate()
+    assert b"Traceback" not in err, err.decode()[-3000:]
+
+
+async def test_kill_9_at_each_step_of_joining_a_group_with_a_chat(
+    fresh: Callable[..., Any],
+) -> None:
+    await every_step(fresh, join_ready, "wg:join:", join_check)
