@@ -35,10 +35,16 @@ format: $(STAMP)  ## apply ruff's formatting and fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The template keeps source references (file:line) and TRANSLATORS: comments for translators;
+# the catalogues are updated from a copy without references, so they change only when strings do.
+EXTRACT := $(BIN)/pybabel extract -F babel.cfg -k _ -k N_ --add-comments=TRANSLATORS: \
+	--sort-by-file --project participation-bot
+
 locales: $(STAMP)  ## extract strings, update every catalogue, compile
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ --no-location --sort-by-file \
-		--project participation-bot -o locales/messages.pot .
-	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
+	$(EXTRACT) -o locales/messages.pot .
+	$(EXTRACT) --no-location -o locales/.update.pot .
+	$(BIN)/pybabel update -i locales/.update.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
+	rm -f locales/.update.pot
 	$(BIN)/pybabel compile -d locales -D messages --statistics
 
 migrate: $(STAMP)  ## apply database migrations

@@ -13,6 +13,10 @@ BENCHMARKS: dict[str, str] = {
     "delivery": "bench.delivery",  # delivery engine: rate, ceiling, memory
     "polls": "bench.polls",  # consultations: tally of 100,000 ballots with breakdowns
     "handlers": "bench.handlers",  # the handler path beside a bare aiogram echo bot
+    "solidarity": "bench.solidarity",  # an urgent alert overtaking an announcement
+    "attention": "bench.attention",  # quiet hours over 24 zones: release delay, global rate
+    "priorities": "bench.priorities",  # tally of 100,000 priority rankings with breakdowns
+    "questionnaire": "bench.questionnaire",  # 10 questions × 10,000 respondents, breakdowns
     "crashes": "bench.crashes",  # kill -9 and SIGTERM mid fan-out: lost and duplicates
 }
 

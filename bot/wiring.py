@@ -13,9 +13,16 @@ from bot.delivery.setup import install_delivery
 
 def areas() -> list[Area]:
     """Every area, in the order their routers are tried (members first: onboarding)."""
-    from handlers import groups, meetings, members, polls
+    from handlers import consensus, groups, meetings, members, polls, solidarity
 
-    return [members.setup, groups.setup, polls.setup, meetings.setup]
+    return [
+        members.setup,
+        groups.setup,
+        polls.setup,
+        meetings.setup,
+        solidarity.setup,
+        consensus.setup,
+    ]
 
 
 async def build_app(settings: Settings, clock: Clock | None = None, **extra: Any) -> App:

@@ -1,6 +1,17 @@
 """ORM models and the small named queries beside them; importing this registers every table."""
 
 from models.base import Base, UTCDateTime, utcnow
+from models.consensus import (
+    Outcome,
+    Priorities,
+    PriorityBallot,
+    PriorityParticipation,
+    Proposal,
+    Questionnaire,
+    QuestionnaireAnswer,
+    QuestionnaireProgress,
+    Round,
+)
 from models.delivery import Broadcast, Delivery
 from models.fsm import FsmRecord
 from models.group import (
@@ -32,12 +43,16 @@ from models.poll import (
     PollOption,
     PollTranslation,
 )
+from models.solidarity import CaseEvent, CaseResponse, CaseSignature, SolidarityCase
 
 __all__ = [
     "AnonymousBallot",
     "AnonymousComment",
     "Base",
     "Broadcast",
+    "CaseEvent",
+    "CaseResponse",
+    "CaseSignature",
     "DatePoll",
     "DateSlot",
     "DateSlotAnswer",
@@ -55,14 +70,24 @@ __all__ = [
     "Member",
     "MemberStatus",
     "NamedVote",
+    "Outcome",
     "Participation",
     "Poll",
     "PollComment",
     "PollGroup",
     "PollOption",
     "PollTranslation",
+    "Priorities",
+    "PriorityBallot",
+    "PriorityParticipation",
+    "Proposal",
+    "Questionnaire",
+    "QuestionnaireAnswer",
+    "QuestionnaireProgress",
     "Role",
+    "Round",
     "Rsvp",
+    "SolidarityCase",
     "UTCDateTime",
     "WorkingGroup",
     "utcnow",

@@ -47,6 +47,8 @@ class DeliveryStatus(enum.StrEnum):
     UNREACHABLE = "unreachable"
     SKIPPED = "skipped"
     CANCELLED = "cancelled"
+    DIGEST = "digest"  # waits for the member's daily digest (bot/delivery/attention.py)
+    DIGESTED = "digested"  # went out inside a digest message
 
 
 OPEN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
@@ -114,12 +116,51 @@ async def delivery_counts(session: AsyncSession, broadcast_id: int) -> dict[str,
     return {str(status): int(count) for status, count in rows.all()}
 
 
+async def held_count(session: AsyncSession, broadcast_id: int, now: datetime) -> int:
+    """Deliveries of a broadcast first due later (held for quiet hours), not retries."""
+    return int(
+        await session.scalar(
+            select(func.count()).where(
+                Delivery.broadcast_id == broadcast_id,
+                Delivery.status == DeliveryStatus.PENDING,
+                Delivery.attempts == 0,
+                Delivery.next_attempt_at > now,
+            )
+        )
+        or 0
+    )
+
+
 async def deliveries_of_member(session: AsyncSession, member_id: int) -> list[Delivery]:
     """Every delivery addressed to a member, oldest first (for /mydata)."""
     rows = await session.scalars(
         select(Delivery).where(Delivery.member_id == member_id).order_by(Delivery.id)
     )
     return list(rows)
+
+
+async def take_digest_items(session: AsyncSession, due: datetime) -> dict[int, list[int]]:
+    """Deliveries waiting for digests due by `due`, marked as gone into a digest:
+    member id -> the broadcast ids to gather, oldest first."""
+    rows = await session.execute(
+        select(Delivery.id, Delivery.member_id, Delivery.broadcast_id)
+        .where(Delivery.status == DeliveryStatus.DIGEST, Delivery.next_attempt_at <= due)
+        .order_by(Delivery.member_id, Delivery.broadcast_id)
+    )
+    items: dict[int, list[int]] = {}
+    ids = []
+    for delivery_id, member_id, broadcast_id in rows.all():
+        ids.append(delivery_id)
+        if member_id is not None:
+            items.setdefault(member_id, []).append(broadcast_id)
+    for start in range(0, len(ids), 500):
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids[start : start + 500]))
+            .values(status=DeliveryStatus.DIGESTED)
+            .execution_options(synchronize_session=False)
+        )
+    return items
 
 
 async def get_broadcast(session: AsyncSession, broadcast_id: int) -> Broadcast | None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     delete,
+    false,
     func,
     literal,
     select,
@@ -76,9 +77,10 @@ class WorkingGroup(Base):
     )
 
     def text(self, locale: str, default_locale: str) -> tuple[str, str, bool]:
-        """Name, description and whether it fell back to the default language."""
+        """Name, description and whether it fell back to the default language (else English,
+        the language every seed file has, else any)."""
         by_locale = {t.locale: t for t in self.translations}
-        chosen = by_locale.get(locale) or by_locale.get(default_locale)
+        chosen = by_locale.get(locale) or by_locale.get(default_locale) or by_locale.get("en")
         if chosen is None and self.translations:
             chosen = self.translations[0]
         if chosen is None:
@@ -137,6 +139,8 @@ class GroupMembership(Base):
     role: Mapped[str] = mapped_column(String(16), default=GroupRole.MEMBER)
     status: Mapped[str] = mapped_column(String(16), default=MembershipStatus.ACTIVE)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The member stays in the group but gets none of its announcements.
+    muted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     @property
     def is_active(self) -> bool:
@@ -301,10 +305,22 @@ def active_member_ids(group_id: int) -> Select[Any]:
     )
 
 
+def announcement_audience(group_id: int) -> Select[Any]:
+    """SELECT of the active members who get the group's announcements (not those who muted
+    them)."""
+    return active_member_ids(group_id).where(GroupMembership.muted.is_(False))
+
+
+async def set_muted(session: AsyncSession, link: GroupMembership, muted: bool) -> None:
+    """Mute or unmute the group's announcements for one member; they stay in the group."""
+    link.muted = muted
+    await session.flush()
+
+
 async def count_audience(session: AsyncSession, group_id: int) -> int:
     """How many people an announcement to the group reaches."""
     found = await session.scalar(
-        select(func.count()).select_from(active_member_ids(group_id).subquery())
+        select(func.count()).select_from(announcement_audience(group_id).subquery())
     )
     return int(found or 0)
 
@@ -471,6 +487,7 @@ async def group_records(session: AsyncSession, member: Member) -> dict[str, Any]
             "role": link.role,
             "status": link.status,
             "joined_at": link.joined_at.isoformat(),
+            "announcements_muted": link.muted,
         }
         for link in await memberships_of(session, member.id)
     ]

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, String, delete, select
+from sqlalchemy import BigInteger, Boolean, SmallInteger, String, delete, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -39,6 +39,10 @@ class Gender(enum.StrEnum):
     UNDISCLOSED = "undisclosed"
 
 
+DEFAULT_QUIET_START = 22  # quiet hours start at 22:00 in the member's zone...
+DEFAULT_QUIET_END = 7  # ...and end at 07:00
+
+
 class Member(Base):
     """A person who accepted the privacy terms; created only on consent."""
 
@@ -59,6 +63,15 @@ class Member(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Attention (bot/delivery/quiet.py): hours in the member's own zone.
+    quiet_hours: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    quiet_start: Mapped[int] = mapped_column(
+        SmallInteger, default=DEFAULT_QUIET_START, server_default=str(DEFAULT_QUIET_START)
+    )
+    quiet_end: Mapped[int] = mapped_column(
+        SmallInteger, default=DEFAULT_QUIET_END, server_default=str(DEFAULT_QUIET_END)
+    )
+    digest_hour: Mapped[int | None] = mapped_column(SmallInteger)
 
     @property
     def is_admin(self) -> bool:
@@ -114,6 +127,14 @@ async def member_record(session: AsyncSession, member: Member) -> dict[str, Any]
             "last_seen_at": member.last_seen_at.isoformat(),
             "unreachable_since": (
                 member.unreachable_at.isoformat() if member.unreachable_at else None
+            ),
+            "quiet_hours": (
+                {"from": f"{member.quiet_start:02d}:00", "until": f"{member.quiet_end:02d}:00"}
+                if member.quiet_hours
+                else None
+            ),
+            "daily_digest_at": (
+                f"{member.digest_hour:02d}:00" if member.digest_hour is not None else None
             ),
         }
     }

@@ -18,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     exists,
+    false,
     func,
     select,
 )
@@ -57,6 +58,7 @@ class PollStatus(enum.StrEnum):
 SCALE_POINTS = 5
 CONSENT_CODES = ("agree", "abstain", "disagree", "block")
 BLOCK = CONSENT_CODES.index("block")
+DISAGREE = CONSENT_CODES.index("disagree")
 
 
 def new_token() -> str:
@@ -85,6 +87,10 @@ class Poll(Base):
     results_live: Mapped[bool] = mapped_column(Boolean, default=False)
     share_results: Mapped[bool] = mapped_column(Boolean, default=True)
     voice_file_id: Mapped[str | None] = mapped_column(String(255))
+    # Consent polls of a consensus round also ask a disagreement for its reason.
+    reason_on_disagree: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Secret ballots: the breakdowns frozen (already suppressed) when the ballots are sealed.
@@ -114,6 +120,10 @@ class Poll(Base):
         if self.kind == PollKind.CONSENT:
             return len(CONSENT_CODES)
         return len(self.options)
+
+    def has_version(self, locale: str) -> bool:
+        """Whether the question was written in, or translated into, this language."""
+        return locale == self.locale or any(v.locale == locale for v in self.translations)
 
     def text(self, locale: str) -> tuple[str, list[str]]:
         """Question and option labels in `locale` when a version exists, else as written."""

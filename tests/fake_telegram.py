@@ -2559,6 +2559,8 @@ class FakeTelegram:
                 content["reply_markup"] = markup
             else:
                 extra["_reply_keyboard"] = markup
+        if params.get("protect_content") is True:
+            content["has_protected_content"] = True
         thread = params.get("message_thread_id")
         if thread and chat.obj.get("is_forum"):
             content["message_thread_id"] = int(thread)

@@ -121,7 +121,7 @@ def test_search_ranking() -> None:
     assert {"ZA", "SD", "SE", "CH", "SR"} == set(found[:6]) - {"SS"}
     assert found.index("SR") < found.index("KR")  # "Surinam" < "Corea del Sur"
     assert found.index("KR") < found.index("BW")  # "Corea del Sur" < "Botsuana"
-    assert found.index("KR") < found.index("SZ")  # "Corea del Sur" < "Esuatini"
+    assert found.index("SZ") < found.index("KR")  # "Suazilandia", its former name, is a prefix
     # an exact English name or ISO code ranks first even if the local name differs
     assert codes(geo.search_countries("mexico", "ar"))[0] == "MX"
 
@@ -301,8 +301,28 @@ def test_zone_choices_united_states(at: datetime) -> None:
     assert len({geo.zone_offset_label(zone, at) for zone in zones}) >= 5
     assert len(labels) == len(set(labels))
     assert all("UTC" in label for label in labels)
-    offsets = [geo._offset_seconds(zone, at) for zone in zones]
-    assert offsets == sorted(offsets)
+    # most people first: Eastern, Central, Pacific, then Mountain; Adak (a few hundred) last
+    assert zones[:4] == [
+        "America/New_York",
+        "America/Chicago",
+        "America/Los_Angeles",
+        "America/Denver",
+    ]
+    assert zones[-1] == "America/Adak"
+
+
+def test_zone_choices_most_populous_first() -> None:
+    chile = [zone for zone, _ in geo.zone_choices("CL", "es", WINTER)]
+    assert chile[0] == "America/Santiago" and chile[-1] == "Pacific/Easter"
+    assert geo.timezones_for("CL")[0] == "America/Santiago"
+    assert geo.timezones_for("CL").index("America/Santiago") < geo.timezones_for("CL").index(
+        "Pacific/Easter"
+    )
+    assert geo.zone_choices("BR", "pt", WINTER)[0][0] == "America/Sao_Paulo"
+    assert [zone for zone, _ in geo.zone_choices("RU", "en", WINTER)][:2] == [
+        "Europe/Moscow",
+        "Asia/Yekaterinburg",
+    ]
 
 
 def test_zone_choices_limit_keeps_main_zone() -> None:

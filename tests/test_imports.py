@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers", "models")
-AREAS = ("members", "groups", "polls", "meetings")
+AREAS = ("members", "groups", "polls", "meetings", "consensus")
 
 
 def modules() -> dict[str, Path]:

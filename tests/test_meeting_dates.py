@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.core.config import SUPPORTED_LOCALES
 from bot.meetings.dates import (
     Ambiguous,
     WhenError,
@@ -119,3 +120,56 @@ def test_zones_found_by_city_country_or_id() -> None:
 def test_durations_in_words() -> None:
     assert format_duration(90, "en") == "1 hour 30 minutes"
     assert format_duration(120, "es") == "2 horas"
+
+
+def typed_in(locale: str) -> list[str]:
+    """14 March 2027, 18:30 written as that language's own calendar writes it (from CLDR)."""
+    from datetime import date, time
+
+    from babel import Locale
+    from babel.dates import format_date, format_time
+
+    day = date(2027, 3, 14)
+    at = format_time(time(18, 30), "h:mm a", locale=locale)
+    return [
+        format_date(day, "d MMMM y", locale=locale) + " 18:30",
+        format_date(day, "EEEE d MMMM", locale=locale) + " 18:30",
+        format_date(day, "d MMM", locale=locale) + " " + at,
+        format_date(day, "MMMM d", locale=locale) + " 18h30",
+        Locale.parse(locale).months["stand-alone"]["wide"][3] + " 14 18:30",
+    ]
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_dates_in_every_shipped_language(locale: str) -> None:
+    for text in typed_in(locale):
+        assert parse_local(text, LOCAL_NOW) == datetime(2027, 3, 14, 18, 30), (locale, text)
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_today_tomorrow_and_the_day_after_in_every_shipped_language(locale: str) -> None:
+    from babel import Locale
+
+    words = Locale.parse(locale)._data["date_fields"]["day"]["relative"]
+    assert parse_local(f"{words[0]} 18:00", LOCAL_NOW) == datetime(2027, 3, 1, 18, 0)
+    assert parse_local(f"{words[1]} 9:00", LOCAL_NOW) == datetime(2027, 3, 2, 9, 0)
+    if 2 in words:
+        assert parse_local(f"{words[2]} 9:00", LOCAL_NOW) == datetime(2027, 3, 3, 9, 0)
+
+
+@pytest.mark.parametrize("locale", ["sw", "de", "tr"])
+def test_a_newly_added_language_parses_with_no_code_change(locale: str) -> None:
+    from babel import Locale
+
+    added = (*SUPPORTED_LOCALES, locale)
+    tomorrow = Locale.parse(locale)._data["date_fields"]["day"]["relative"][1]
+    with pytest.raises(WhenError):  # not shipped yet: its name of March means nothing
+        parse_local(typed_in(locale)[0], LOCAL_NOW)
+    for text in typed_in(locale):
+        assert parse_local(text, LOCAL_NOW, added) == datetime(2027, 3, 14, 18, 30), text
+    assert parse_local(f"{tomorrow} 9:00", LOCAL_NOW, added) == datetime(2027, 3, 2, 9, 0)
+
+
+def test_digits_of_other_scripts() -> None:
+    assert parse_local("۱۴/۰۳ ۱۸:۳۰", LOCAL_NOW) == datetime(2027, 3, 14, 18, 30)  # Persian
+    assert parse_local("१४/०३ १८:३०", LOCAL_NOW) == datetime(2027, 3, 14, 18, 30)  # Devanagari

@@ -76,6 +76,7 @@ class Registry:
     data_sections: list[DataSection] = field(default_factory=list)
     forget_steps: list[ForgetStep] = field(default_factory=list)
     deep_links: dict[str, DeepLink] = field(default_factory=dict)
+    digest_items: dict[str, Contribution] = field(default_factory=dict)
 
     def include_routers(self, *routers: Router) -> None:
         """Routers tried in the order the areas add them."""
@@ -92,6 +93,11 @@ class Registry:
     def add_job(self, kind: str, run: Contribution) -> None:
         """What a scheduled job of this kind does (see bot.delivery.scheduler)."""
         _add_once(self.jobs, kind, run, "job handler")
+
+    def add_digest_item(self, kind: str, item: Contribution) -> None:
+        """Broadcasts of this kind may be gathered into a member's daily digest; `item` gives
+        their part of it (see bot.delivery.digest)."""
+        _add_once(self.digest_items, kind, item, "digest item")
 
     def add_data_section(self, section: DataSection) -> None:
         """A part of the member's /mydata document: keys and JSON-ready values."""

@@ -14,6 +14,8 @@ MEMBER_COMMANDS: list[tuple[str, str]] = [
     ("groups", N_("Working groups")),
     ("polls", N_("Open consultations")),
     ("meetings", N_("Upcoming meetings")),
+    ("solidarity", N_("Solidarity alerts and raising a case")),
+    ("decisions", N_("Decisions of your groups")),
     ("profile", N_("See and edit your profile")),
     ("language", N_("Change language")),
     ("privacy", N_("What we store and why")),

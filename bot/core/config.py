@@ -8,8 +8,28 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-SUPPORTED_LOCALES = ("en", "es", "fr", "pt", "ar")
+LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
+SOURCE_LOCALE = "en"  # the language the code's strings are written in
 DEFAULT_DATA_DIR = Path("data")
+
+
+def shipped_locales(path: Path = LOCALES_DIR) -> tuple[str, ...]:
+    """The source language and every language with a catalogue, so adding a language is
+    adding its `.po` file: left-to-right languages first, then right-to-left, each by code."""
+    from babel import Locale, UnknownLocaleError
+
+    rtl: dict[str, bool] = {}
+    for po_path in path.glob("*/LC_MESSAGES/messages.po"):
+        code = po_path.parent.parent.name
+        try:
+            rtl[code] = Locale.parse(code).character_order == "right-to-left"
+        except (UnknownLocaleError, ValueError):
+            continue  # not a language Babel knows: nothing could be formatted in it
+    rtl.pop(SOURCE_LOCALE, None)
+    return (SOURCE_LOCALE, *sorted(rtl, key=lambda code: (rtl[code], code)))
+
+
+SUPPORTED_LOCALES = shipped_locales()
 
 
 class Settings(BaseSettings):
@@ -43,6 +63,8 @@ class Settings(BaseSettings):
     delivery_poll_seconds: float = 1.0  # how often an idle engine looks for new deliveries
     scheduler_poll_seconds: float = 1.0  # how often the scheduler looks for due jobs
     delivery_retention_days: int = 60  # finished broadcasts and jobs are erased after this
+    # Hold normal messages during each member's quiet hours (off: send at any hour).
+    quiet_hours: bool = True
     run_delivery: bool = True
     run_scheduler: bool = True
     # Webhook mode (optional; long polling when unset).

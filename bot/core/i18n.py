@@ -7,23 +7,44 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_datetime, get_timezone_location
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 
-from bot.core.config import SUPPORTED_LOCALES
+from bot.core.config import LOCALES_DIR, SUPPORTED_LOCALES, shipped_locales
 
-LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 DOMAIN = "messages"
-RTL_LOCALES = frozenset({"ar", "fa", "he", "ur"})
 RLM = "\u200f"
+
+
+def language_name(code: str, reader: str | None = None) -> str:
+    """A language's name from CLDR: in itself ("Español", "العربية") for language buttons, or
+    in the reader's language ("inglés") when `reader` is given."""
+    try:
+        name = Locale.parse(code).get_display_name(reader or code) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name if reader else name[:1].upper() + name[1:]
+
+
+def is_rtl(code: str) -> bool:
+    """Whether CLDR says the language is written right to left."""
+    return bool(Locale.parse(code).character_order == "right-to-left")
+
+
+LANGUAGE_NAMES: dict[str, str] = {code: language_name(code) for code in SUPPORTED_LOCALES}
+RTL_LOCALES: frozenset[str] = frozenset(code for code in SUPPORTED_LOCALES if is_rtl(code))
 
 
 def compile_catalogues(path: Path = LOCALES_DIR) -> list[Path]:
     """Compile every `.po` whose `.mo` is missing or older, so no one runs a manual step."""
     written = []
+    languages = set(shipped_locales(path))
     for po_path in sorted(path.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        if po_path.parent.parent.name not in languages:
+            continue  # a folder that is not a language Babel knows
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
@@ -62,15 +83,6 @@ def match_locale(language_code: str | None, default: str) -> str:
     return default
 
 
-LANGUAGE_NAMES = {
-    "en": "English",
-    "es": "Español",
-    "fr": "Français",
-    "pt": "Português",
-    "ar": "العربية",
-}
-
-
 def format_when(moment: datetime, zone: str, locale: str, fmt: str = "full") -> str:
     """A date and time in the member's zone and language, with the zone named."""
     tz = ZoneInfo(zone)
@@ -84,9 +96,18 @@ def format_when(moment: datetime, zone: str, locale: str, fmt: str = "full") -> 
 
 def zone_name(zone: str, locale: str) -> str:
     """A place-based zone name people recognise (e.g. 'hora de Uruguay')."""
-    if zone == "UTC":
-        return "UTC"
+    if zone == "UTC" or zone.startswith("Etc/"):
+        return fixed_zone_name(zone)
     return get_timezone_location(ZoneInfo(zone), locale=locale)
+
+
+def fixed_zone_name(zone: str) -> str:
+    """ "UTC+3" for the fixed-offset zone Etc/GMT-3 (POSIX ids invert the sign), else "UTC"."""
+    hours = zone.removeprefix("Etc/").removeprefix("GMT").removeprefix("UTC")
+    if not hours.lstrip("+-").isdigit():
+        return "UTC"
+    east = -int(hours)
+    return "UTC" if east == 0 else f"UTC{'+' if east > 0 else '−'}{abs(east)}"
 
 
 def utc_offset(local: datetime) -> str:

@@ -29,6 +29,7 @@ from models.delivery import (
     delivery_counts,
     finish_broadcast,
     has_open_deliveries,
+    held_count,
     take_progress_turn,
     take_summary_turn,
     unsent_summaries,
@@ -51,9 +52,14 @@ FINISHED = N_("✅ <b>Your message has been sent</b>")
 DELIVERED = N_("Delivered: {sent} of {total}")
 PROBLEMS = N_("Unreachable: {unreachable} · Failed: {failed}")
 SKIPPED = N_("Not needed: {skipped}")
+HELD = N_("🌙 Held until morning (quiet hours): {held}")
+DIGESTS = N_("📰 In daily digests: {digest}")
 TIME_LEFT = N_("Time left: about {left}")
 TOOK = N_("Took {duration}")
 SUMMARY_RETRY = timedelta(seconds=5)  # between two attempts at a summary Telegram refused
+
+
+HELD_KEY = "held"  # in the counts: pending deliveries held for quiet hours
 
 
 class ProgressReporter:
@@ -65,6 +71,7 @@ class ProgressReporter:
         self.chats = chats
         self.interval = timedelta(seconds=app.settings.delivery_progress_seconds)
         self._seen: dict[int, tuple[float, int]] = {}
+        self._shown: dict[int, str] = {}  # the text of each progress message, as last sent
 
     async def tick(self) -> set[int]:
         """Finish broadcasts with nothing left to send, refresh due progress messages.
@@ -119,11 +126,17 @@ class ProgressReporter:
         return member.locale if member is not None else self.app.settings.default_locale
 
     async def _counts(self, broadcast_id: int) -> dict[str, int]:
+        """Deliveries per status, and under HELD_KEY those pending until quiet hours end."""
         async with self.app.sessionmaker() as session:
-            return await delivery_counts(session, broadcast_id)
+            counts = await delivery_counts(session, broadcast_id)
+            held = await held_count(session, broadcast_id, self.app.clock.now())
+        if held:
+            counts[HELD_KEY] = held
+        return counts
 
     def _lines(self, counts: dict[str, int], locale: str) -> list[str]:
         gettext = self.app.i18n.gettext
+        held = counts.pop(HELD_KEY, 0)
         total = sum(counts.values())
         lines = [
             gettext(DELIVERED, locale=locale).format(
@@ -140,12 +153,21 @@ class ProgressReporter:
             lines.append(
                 gettext(SKIPPED, locale=locale).format(skipped=format_number(skipped, locale))
             )
+        if held:
+            lines.append(gettext(HELD, locale=locale).format(held=format_number(held, locale)))
+        digest = counts.get(DeliveryStatus.DIGEST, 0) + counts.get(DeliveryStatus.DIGESTED, 0)
+        if digest:
+            lines.append(
+                gettext(DIGESTS, locale=locale).format(digest=format_number(digest, locale))
+            )
         return lines
 
     def _time_left(self, broadcast_id: int, counts: dict[str, int]) -> float:
-        """Seconds left at the rate seen since the last update (else the configured rate)."""
+        """Seconds left at the rate seen since the last update (else the configured rate), for
+        what is due now (not what is held until morning)."""
         remaining = counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0)
-        done = sum(counts.values()) - remaining
+        done = sum(v for k, v in counts.items() if k != HELD_KEY) - remaining
+        remaining -= counts.get(HELD_KEY, 0)
         now = time.monotonic()
         rate = self.app.settings.send_rate_global or 30.0
         previous = self._seen.get(broadcast_id)
@@ -163,15 +185,19 @@ class ProgressReporter:
         duration = format_timedelta(
             timedelta(seconds=max(left, 1)), locale=locale, threshold=1.1, format="long"
         )
+        only_held = left <= 0 and counts.get(HELD_KEY, 0) > 0
         text = "\n".join(
             [
                 gettext(SENDING, locale=locale),
                 *self._lines(counts, locale),
-                gettext(TIME_LEFT, locale=locale).format(left=duration),
+                *([] if only_held else [gettext(TIME_LEFT, locale=locale).format(left=duration)]),
             ]
         )
         chat_id = broadcast.progress_chat_id
         message_id = await self._current_message(broadcast.id)
+        if message_id is not None and self._shown.get(broadcast.id) == text:
+            return  # nothing changed (everything left is held until morning): no request
+        self._shown[broadcast.id] = text
         try:
             await self._turn(chat_id)
             if message_id is None:
@@ -188,8 +214,10 @@ class ProgressReporter:
                 )
         except TelegramBadRequest as exc:
             if "not modified" not in exc.message:
+                self._shown.pop(broadcast.id, None)
                 log.info("progress message of broadcast %d: %s", broadcast.id, exc.message)
         except TelegramAPIError as exc:
+            self._shown.pop(broadcast.id, None)
             log.info("progress message of broadcast %d: %s", broadcast.id, exc.message)
 
     async def _current_message(self, broadcast_id: int) -> int | None:
@@ -201,6 +229,7 @@ class ProgressReporter:
     async def _summary(self, broadcast: Broadcast) -> None:
         """The final figures as a new message (it notifies); the status message goes away."""
         self._seen.pop(broadcast.id, None)
+        self._shown.pop(broadcast.id, None)
         chat_id = broadcast.progress_chat_id
         if chat_id is None:
             return

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiogram.types import InlineKeyboardMarkup
@@ -18,6 +19,7 @@ from sqlalchemy import Select, event, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery.attention import respect_attention
 from models.delivery import Broadcast, BroadcastStatus, Delivery, DeliveryStatus
 from models.member import Member
 
@@ -47,6 +49,7 @@ class Outgoing:
     document: tuple[str, bytes] | str | None = None  # (filename, bytes) or a Telegram file_id
     voice: str | None = None  # file_id
     caption: str | None = None
+    protect_content: bool = False  # Telegram's: the copy cannot be forwarded or saved
 
 
 @dataclass
@@ -78,12 +81,15 @@ async def enqueue_broadcast(
     created_by_id: int | None = None,
     progress_chat_id: int | None = None,
     dedupe_key: str | None = None,
+    deadline: datetime | None = None,
 ) -> Broadcast:
     """Queue a broadcast in the caller's transaction; the engine sends it after the commit.
 
     `recipients` is a SELECT of Member.id (copied into delivery rows by INSERT ... SELECT,
     never loaded into memory) or a list of member ids. Members marked unreachable are left
     out. The same `dedupe_key` twice returns the broadcast queued the first time.
+    Normal and bulk messages wait for members' quiet hours or digests (bot/delivery/attention.py)
+    unless they would be too late for their `deadline` (a poll's closing).
     """
     broadcast: Broadcast | None = None
     if dedupe_key is not None:
@@ -97,7 +103,7 @@ async def enqueue_broadcast(
         broadcast.status = BroadcastStatus.ACTIVE
         broadcast.finished_at = None
         broadcast.payload = payload
-        await _fill(session, broadcast, recipients, chat_ids)
+        await _fill(session, broadcast, recipients, chat_ids, deadline)
         return broadcast
     broadcast = Broadcast(
         kind=kind,
@@ -118,7 +124,7 @@ async def enqueue_broadcast(
         if existing is None:
             raise
         return existing
-    await _fill(session, broadcast, recipients, chat_ids)
+    await _fill(session, broadcast, recipients, chat_ids, deadline)
     return broadcast
 
 
@@ -127,8 +133,10 @@ async def _fill(
     broadcast: Broadcast,
     recipients: Select[Any] | Sequence[int],
     chat_ids: Sequence[int],
+    deadline: datetime | None,
 ) -> None:
-    """Write one delivery per recipient, count them, and wake the engine at the commit."""
+    """Write one delivery per recipient, count them, hold them for quiet hours where due, and
+    wake the engine at the commit."""
     if isinstance(recipients, Select):
         await _insert_members(session, broadcast, recipients)
     else:
@@ -145,6 +153,8 @@ async def _fill(
         or 0
     )
     await session.flush()
+    if broadcast.priority >= Priority.NORMAL:
+        await respect_attention(session, broadcast, deadline)
     _wake_engine_on_commit(session)
 
 

@@ -519,6 +519,7 @@ class DeliveryService:
                 document,
                 caption=part.caption,
                 reply_markup=part.reply_markup,
+                protect_content=part.protect_content or None,
                 request_timeout=REQUEST_TIMEOUT,
             )
             if upload_key is not None and message.document is not None:
@@ -530,12 +531,14 @@ class DeliveryService:
                 part.voice,
                 caption=part.caption,
                 reply_markup=part.reply_markup,
+                protect_content=part.protect_content or None,
                 request_timeout=REQUEST_TIMEOUT,
             )
         return await bot.send_message(
             item.chat_id,
             part.text or "",
             reply_markup=part.reply_markup,
+            protect_content=part.protect_content or None,
             request_timeout=REQUEST_TIMEOUT,
         )
 

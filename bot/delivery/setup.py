@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.app import App
-from bot.delivery import notice
+from bot.delivery import digest, notice
+from bot.delivery.attention import ATTENTION_KEY, DIGEST_JOB, Attention
 from bot.delivery.ratelimit import FloodGateMiddleware, build_gate
 from models.delivery import Broadcast, deliveries_of_member, forget_progress_chat
 from models.member import Member
@@ -21,6 +22,15 @@ def install_delivery(app: App) -> None:
     app.registry.add_job("notice", notice.run_notice_job)
     app.registry.add_data_section(deliveries_section)
     app.registry.add_forget_step(forget_progress)
+    app.registry.add_renderer("digest", digest.render_digest)
+    app.registry.add_job(DIGEST_JOB, digest.run_digest_job)
+    info = dict(app.sessionmaker.kw.get("info") or {})
+    info[ATTENTION_KEY] = Attention(
+        now=app.clock.now,
+        quiet_hours=app.settings.quiet_hours,
+        digest_kinds=frozenset(app.registry.digest_items),
+    )
+    app.sessionmaker.configure(info=info)
     if app.settings.run_delivery:
         from bot.delivery.sender import DeliveryService
 

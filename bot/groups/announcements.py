@@ -21,9 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import SUPPORTED_LOCALES
 from bot.core.i18n import LANGUAGE_NAMES
+from bot.delivery.digest import DigestItem
 from bot.delivery.queue import Outgoing, Priority, RenderContext, enqueue_broadcast
 from models.delivery import Broadcast
-from models.group import WorkingGroup, active_member_ids, get_group, get_membership
+from models.group import WorkingGroup, announcement_audience, get_group, get_membership
 
 KIND = "announcement"
 MAX_TEXT = 3500  # leaves room for the heading and the language note within 4096
@@ -187,12 +188,26 @@ async def render_announcement(ctx: RenderContext) -> list[Outgoing] | None:
     default_locale = ctx.app.settings.default_locale
     if ctx.member is not None:
         link = await get_membership(ctx.session, group_id, ctx.member.id)
-        if link is None or not link.is_active:
+        if link is None or not link.is_active or link.muted:
             return None
     name = group.name(ctx.locale, default_locale)
     return compose(
         payload, name, ctx.locale, default_locale, ctx._, all_versions=ctx.member is None
     )
+
+
+async def digest_announcement(ctx: RenderContext) -> DigestItem | None:
+    """An announcement in a member's digest: its text; a file or voice note follows the digest."""
+    parts = await render_announcement(ctx)
+    if not parts:
+        return None
+    text = parts[0].text or parts[0].caption or ""
+    files = [
+        Outgoing(document=part.document, voice=part.voice)
+        for part in parts
+        if part.document is not None or part.voice is not None
+    ]
+    return DigestItem(text=text, attachments=files)
 
 
 async def send_announcement(
@@ -213,7 +228,7 @@ async def send_announcement(
         session,
         kind=KIND,
         payload=draft.payload(),
-        recipients=active_member_ids(group.id),
+        recipients=announcement_audience(group.id),
         chat_ids=chat_ids,
         priority=Priority.NORMAL,
         created_by_id=author_id,

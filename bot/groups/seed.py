@@ -18,7 +18,7 @@ from pydantic import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.config import SUPPORTED_LOCALES
+from bot.core.config import SOURCE_LOCALE, SUPPORTED_LOCALES
 from models.group import CODE_PATTERN, WorkingGroup, get_group_by_code
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
@@ -85,7 +85,8 @@ class SeedReport:
 
 
 def parse_seed(text: str, default_locale: str) -> SeedFile:
-    """Validate the YAML text; every group needs its name in the default language."""
+    """Validate the YAML text; every group needs its name in the default language or in
+    English, which readers of a language the file lacks see (marked as not translated)."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -97,9 +98,10 @@ def parse_seed(text: str, default_locale: str) -> SeedFile:
         where = ".".join(str(part) for part in first["loc"]) or "file"
         raise SeedError(f"{where}: {first['msg']}") from None
     for group in seed.working_groups:
-        if default_locale not in group.translations:
+        if default_locale not in group.translations and SOURCE_LOCALE not in group.translations:
             raise SeedError(
                 f"working group {group.code}: no name in the default language ({default_locale})"
+                f" nor in English ({SOURCE_LOCALE})"
             )
     return seed
 

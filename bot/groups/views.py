@@ -120,6 +120,8 @@ def group_card(
     if group.chat_id is not None:
         lines.append(_("💬 It has a Telegram chat: members get a personal link to enter."))
     lines.append(status_text(info.link, _))
+    if info.link is not None and info.link.is_active and info.link.muted:
+        lines.append(_("🔕 You have muted its announcements; you are still a member."))
 
     kb = InlineKeyboardBuilder()
     link = info.link
@@ -131,6 +133,11 @@ def group_card(
             kb.button(
                 text=_("💬 Group chat"), callback_data=GroupCb(action="chat", group_id=group.id)
             )
+        if link.muted:
+            mute = _("🔔 Get its announcements again")
+        else:
+            mute = _("🔕 Mute its announcements")
+        kb.button(text=mute, callback_data=GroupCb(action="mute", group_id=group.id))
         kb.button(text=_("Leave"), callback_data=GroupCb(action="leave", group_id=group.id))
     else:
         kb.button(
@@ -286,6 +293,7 @@ def draft_summary(
 ) -> str:
     """Languages written, attachment, chat and recipients of an announcement being written."""
     languages = [
+        # TRANSLATORS: after a language's name: the version the announcement was written in.
         LANGUAGE_NAMES[code] + (_(" (original)") if code == draft.main else "")
         for code in SUPPORTED_LOCALES
         if code in draft.texts

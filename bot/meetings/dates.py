@@ -18,10 +18,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel import Locale
 from babel.dates import format_datetime
 
+from bot.core.config import SUPPORTED_LOCALES
 from bot.core.i18n import format_when, utc_offset, zone_name
 
 Gettext = Callable[..., str]
-PARSE_LOCALES = ("en", "es", "fr", "pt", "ar")
 
 
 class WhenProblem(enum.StrEnum):
@@ -54,27 +54,26 @@ class Ambiguous:
     later: datetime
 
 
-_ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-_TODAY = ("today", "hoy", "aujourd'hui", "aujourd hui", "aujourdhui", "hoje", "اليوم")
-_TOMORROW = ("tomorrow", "manana", "demain", "amanha", "غدا", "بكره", "بكرة")
-_AM = ("am", "a.m.", "a.m", "ص")
-_PM = ("pm", "p.m.", "p.m", "م")
+# Colloquial words CLDR does not give (its own "today"/"tomorrow" in every language are added).
+_EXTRA_DAYS = {"aujourd hui": 0, "aujourdhui": 0, "بكره": 1, "بكرة": 1}
 _ISO = re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
 _DMY = re.compile(r"(?<!\d)(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})(?!\d)")
 _DM_SLASH = re.compile(r"(?<![\d/.-])(\d{1,2})/(\d{1,2})(?![\d/.-])")
 _DM_DOT = re.compile(r"(?<![\d/.-])(\d{1,2})\.(\d{1,2})(?![\d/.-])")
-_PERIOD = r"(?:\s*(a\.m\.?|p\.m\.?|am|pm|ص|م)(?!\w))?"
-_TIME_COLON = re.compile(r"(?<![\d/.-])(\d{1,2}):(\d{2})(?::\d{2})?(?!\d)" + _PERIOD)
 _TIME_H = re.compile(r"(?<![\d/.-])(\d{1,2})\s*h\s*(\d{2})?(?![\w])")
-_TIME_PERIOD = re.compile(
-    r"(?<![\d/.-])(\d{1,2})(?:\.(\d{2}))?\s*(a\.m\.?|p\.m\.?|am|pm|ص|م)(?!\w)"
-)
 _TIME_DOT = re.compile(r"(?<![\d/.-])(\d{1,2})\.(\d{2})(?![\d/.-])")
+_DIGIT = re.compile(r"\d")  # any script's decimal digit: Arabic-Indic, Persian, Devanagari...
+
+
+def parse_locales() -> tuple[str, ...]:
+    """Every language the bot ships: a date may be typed in any of them, whatever the screen."""
+    return SUPPORTED_LOCALES
 
 
 def fold_text(text: str) -> str:
     """Lower case, ASCII digits, no accents: what the date reader compares."""
-    text = unicodedata.normalize("NFKC", text).translate(_ARABIC_DIGITS).casefold()
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = _DIGIT.sub(lambda m: str(unicodedata.decimal(m.group(), 0)), text)
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     bare = bare.replace("\u2019", "'").replace("،", " ").replace(",", " ").replace(";", " ")
@@ -82,28 +81,76 @@ def fold_text(text: str) -> str:
     return " ".join(bare.split())
 
 
-@lru_cache(maxsize=1)
-def _month_names() -> dict[str, int]:
-    """Month names and abbreviations in every shipped language, folded; clashes dropped."""
+def _without_clashes(pairs: list[tuple[str, int]]) -> dict[str, int]:
+    """Keep the words that mean one thing in every language ("mar" is March, not Tuesday)."""
     names: dict[str, int] = {}
     clashes: set[str] = set()
-    for code in PARSE_LOCALES:
+    for key, value in pairs:
+        if names.get(key, value) != value:
+            clashes.add(key)
+        names[key] = value
+    return {name: value for name, value in names.items() if name not in clashes and name}
+
+
+@lru_cache(maxsize=8)
+def _month_names(locales: tuple[str, ...] | None = None) -> dict[str, int]:
+    """Month names and abbreviations in every shipped language, folded; clashes dropped."""
+    pairs: list[tuple[str, int]] = [("sept", 9)]
+    for code in locales or parse_locales():
         months = Locale.parse(code).months
         for context in ("format", "stand-alone"):
             for width in ("wide", "abbreviated"):
                 for number, name in months[context][width].items():
-                    key = fold_text(name).rstrip(".")
-                    if names.get(key, number) != number:
-                        clashes.add(key)
-                    names[key] = number
-    names["sept"] = 9
-    return {name: number for name, number in names.items() if name not in clashes and name}
+                    pairs.append((fold_text(name).rstrip("."), number))
+    return _without_clashes(pairs)
 
 
-@lru_cache(maxsize=1)
-def _month_pattern() -> tuple[re.Pattern[str], re.Pattern[str]]:
+@lru_cache(maxsize=8)
+def _day_words(locales: tuple[str, ...] | None = None) -> tuple[tuple[str, int], ...]:
+    """CLDR's "today", "tomorrow" and "the day after" in every language, longest first (so
+    "pasado mañana" is read before "mañana")."""
+    pairs = list(_EXTRA_DAYS.items())
+    for code in locales or parse_locales():
+        fields = Locale.parse(code)._data.get("date_fields", {})  # no public accessor
+        relative = fields.get("day", {}).get("relative", {})
+        pairs += [(fold_text(word), shift) for shift, word in relative.items() if shift >= 0]
+    return tuple(sorted(_without_clashes(pairs).items(), key=lambda p: -len(p[0])))
+
+
+@lru_cache(maxsize=8)
+def _periods(locales: tuple[str, ...] | None = None) -> dict[str, bool]:
+    """AM/PM markers in every language (folded, without spaces) → whether it is afternoon."""
+    pairs: list[tuple[str, int]] = [("am", 0), ("a.m", 0), ("pm", 1), ("p.m", 1)]
+    for code in locales or parse_locales():
+        periods = Locale.parse(code).day_periods.get("format", {})
+        for width in ("abbreviated", "wide"):
+            for key, evening in (("am", 0), ("pm", 1)):
+                name = periods.get(width, {}).get(key)
+                folded = fold_text(name or "").replace(" ", "").rstrip(".")
+                if len(folded) > 1 or (folded and not folded.isascii()):
+                    pairs.append((folded, evening))  # one Latin letter ("a") is too risky
+    return {name: bool(evening) for name, evening in _without_clashes(pairs).items()}
+
+
+@lru_cache(maxsize=8)
+def _time_patterns(
+    locales: tuple[str, ...] | None = None,
+) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """18:30 (with an optional am/pm) and 6 pm / 6.30 pm, with every language's markers."""
+    names = sorted(_periods(locales), key=len, reverse=True)
+    marker = "|".join(re.escape(n).replace(r"\.", r"\.\s*") + r"\.?" for n in names)
+    period = rf"(?:\s*({marker})(?!\w))?"
+    colon = re.compile(r"(?<![\d/.-])(\d{1,2}):(\d{2})(?::\d{2})?(?!\d)" + period)
+    bare = re.compile(rf"(?<![\d/.-])(\d{{1,2}})(?:\.(\d{{2}}))?\s*({marker})(?!\w)")
+    return colon, bare
+
+
+@lru_cache(maxsize=8)
+def _month_pattern(
+    locales: tuple[str, ...] | None = None,
+) -> tuple[re.Pattern[str], re.Pattern[str]]:
     """'14 March 2027' / '14 de marzo' and 'March 14, 2027' as two expressions."""
-    names = sorted(_month_names(), key=len, reverse=True)
+    names = sorted(_month_names(locales), key=len, reverse=True)
     alternation = "|".join(re.escape(name) for name in names)
     day_first = re.compile(
         r"(?<!\d)(\d{1,2})(?:st|nd|rd|th|er|eme|o|º|ª)?\.?\s*(?:de\s+|of\s+)?"
@@ -120,36 +167,44 @@ def _cut(text: str, match: re.Match[str]) -> str:
     return text[: match.start()] + " " + text[match.end() :]
 
 
-def _hour(hour: int, minute: int, period: str | None) -> tuple[int, int]:
+def _hour(
+    hour: int, minute: int, period: str | None, locales: tuple[str, ...] | None = None
+) -> tuple[int, int]:
     """24-hour clock from a reading with an optional am/pm."""
     if period:
         if not 1 <= hour <= 12:
             raise WhenError(WhenProblem.UNPARSABLE)
-        evening = period in _PM or period.startswith("p")
+        marker = period.replace(" ", "").rstrip(".")
+        evening = _periods(locales).get(marker, marker.startswith("p"))
         hour = hour % 12 + (12 if evening else 0)
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise WhenError(WhenProblem.UNPARSABLE)
     return hour, minute
 
 
-def _find_time(text: str) -> tuple[tuple[int, int] | None, str]:
+def _find_time(
+    text: str, locales: tuple[str, ...] | None = None
+) -> tuple[tuple[int, int] | None, str]:
     """The first time of day written as 18:30, 6:30pm, 18h30, 18h or 6 pm."""
-    for pattern in (_TIME_COLON, _TIME_PERIOD, _TIME_H):
+    for pattern in (*_time_patterns(locales), _TIME_H):
         match = pattern.search(text)
         if match is None:
             continue
         groups = match.groups()
         period = groups[2] if len(groups) > 2 else None
         minute = int(groups[1]) if groups[1] else 0
-        return _hour(int(groups[0]), minute, period), _cut(text, match)
+        return _hour(int(groups[0]), minute, period, locales), _cut(text, match)
     return None, text
 
 
-def parse_local(text: str, now_local: datetime) -> datetime:
+def parse_local(
+    text: str, now_local: datetime, locales: tuple[str, ...] | None = None
+) -> datetime:
     """Read a wall-clock date and time (naive), day before month, year optional.
 
     Accepts 14/03/2027 18:30, 2027-03-14 18:30, 14 March 18h30, March 14 6:30pm, 14 de marzo
-    18:30, demain 9h and the same with Arabic digits. Refuses rather than guesses.
+    18:30, demain 9h and the same with Arabic digits, with month names, day words and am/pm in
+    every shipped language (`locales`, for tests). Refuses rather than guesses.
     """
     rest = fold_text(text)
     if not rest:
@@ -164,7 +219,7 @@ def parse_local(text: str, now_local: datetime) -> datetime:
             year = year + 2000 if year < 100 else year
             rest = _cut(rest, match)
             break
-    clock, rest = _find_time(rest)
+    clock, rest = _find_time(rest, locales)
     if day is None:
         match = _DM_SLASH.search(rest) or (_DM_DOT.search(rest) if clock else None)
         if match:
@@ -176,20 +231,20 @@ def parse_local(text: str, now_local: datetime) -> datetime:
             clock = _hour(int(match.group(1)), int(match.group(2)), None)
             rest = _cut(rest, match)
     if day is None:
-        day_first, month_first = _month_pattern()
+        day_first, month_first = _month_pattern(locales)
         match = day_first.search(rest)
         if match:
-            day, month = int(match.group(1)), _month_names()[match.group(2)]
+            day, month = int(match.group(1)), _month_names(locales)[match.group(2)]
             year = int(match.group(3)) if match.group(3) else None
         else:
             match = month_first.search(rest)
             if match:
-                month, day = _month_names()[match.group(1)], int(match.group(2))
+                month, day = _month_names(locales)[match.group(1)], int(match.group(2))
                 year = int(match.group(3)) if match.group(3) else None
         if match:
             rest = _cut(rest, match)
     if day is None:
-        shift = _relative_day(rest)
+        shift = _relative_day(rest, locales)
         if shift is not None:
             moved = now_local + timedelta(days=shift)
             year, month, day = moved.year, moved.month, moved.day
@@ -213,13 +268,12 @@ def parse_local(text: str, now_local: datetime) -> datetime:
     return local
 
 
-def _relative_day(text: str) -> int | None:
-    """0 for 'today', 1 for 'tomorrow' in the shipped languages, else None."""
-    words = set(text.split())
-    if any(word in text for word in _TODAY if " " in word) or words & set(_TODAY):
-        return 0
-    if words & set(_TOMORROW):
-        return 1
+def _relative_day(text: str, locales: tuple[str, ...] | None = None) -> int | None:
+    """Days from today for 'today', 'tomorrow', 'the day after' in any language, else None."""
+    padded = f" {text} "
+    for phrase, shift in _day_words(locales):
+        if f" {phrase} " in padded:
+            return shift
     return None
 
 
@@ -298,9 +352,11 @@ def ambiguous_labels(choice: Ambiguous, locale: str, _: Gettext) -> tuple[str, s
     tz = ZoneInfo(choice.zone)
     time = short_time(choice.local, locale)
     return (
+        # TRANSLATORS: a button; the clocks go back, so this time happens twice: the first one.
         _("First {time} ({offset})").format(
             time=time, offset=utc_offset(choice.earlier.astimezone(tz))
         ),
+        # TRANSLATORS: a button; the second time the same clock time happens that day.
         _("Second {time} ({offset})").format(
             time=time, offset=utc_offset(choice.later.astimezone(tz))
         ),

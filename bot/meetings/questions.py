@@ -61,6 +61,7 @@ def nav(kb: InlineKeyboardBuilder, step: str, _: Gettext, *, back: bool = True) 
     """Add the Back and Cancel row."""
     row = InlineKeyboardBuilder()
     if back:
+        # TRANSLATORS: a button going to the previous question; keep the arrow.
         row.button(text=_("◀ Back"), callback_data=NewCb(step=step, action="back"))
     row.button(text=_("✖ Cancel"), callback_data=NewCb(step=step, action="cancel"))
     kb.attach(row)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -14,44 +13,16 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import geo
-from bot.meetings.dates import fold_text
 from models.member import Member
 
 Gettext = Callable[..., str]
 SAMPLE_ZONES = ("Asia/Manila", "America/Montevideo", "Africa/Nairobi", "Europe/Paris")
 
 
-@lru_cache(maxsize=1)
-def _zone_index() -> tuple[tuple[str, str], ...]:
-    """(folded city, zone) for every zone on this system."""
-    index = []
-    for zone in sorted(available_timezones()):
-        if "/" not in zone or zone.startswith(("Etc/", "SystemV/", "posix/", "right/")):
-            continue
-        city = zone.rsplit("/", 1)[-1].replace("_", " ")
-        index.append((fold_text(city), zone))
-    return tuple(index)
-
-
-def find_zones(query: str, locale: str, limit: int = 8) -> list[str]:
-    """Zones matching a typed name: an IANA id, a city, or a country."""
-    text = query.strip()
-    if not text or len(text) > 64:
-        return []
-    if text.upper() in ("UTC", "GMT"):
-        return ["UTC"]
-    try:
-        ZoneInfo(text)
-        if "/" in text:
-            return [text]
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
-    folded = fold_text(text)
-    found: list[str] = [z for city, z in _zone_index() if city == folded]
-    found += [z for city, z in _zone_index() if city.startswith(folded) and z not in found]
-    for code, _name in geo.search_countries(text, locale, limit=3):
-        found += [z for z in geo.timezones_for(code) if z not in found]
-    return found[:limit]
+def find_zones(query: str, locale: str, at: datetime | None = None, limit: int = 8) -> list[str]:
+    """Zones matching a typed name: an IANA id, a UTC offset, a city in any shipped language,
+    or a country (see geo.search_zones)."""
+    return geo.search_zones(query, locale, at, limit)
 
 
 def zone_prompt(_: Gettext) -> str:
@@ -78,12 +49,8 @@ def zone_buttons(
 
 
 def valid_zone(zone: str) -> bool:
-    """Whether a zone name (from a button) is one this system knows."""
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+    """Whether a zone name (from a button) is one this system knows; never raises."""
+    return geo.is_zone(zone)
 
 
 async def preview_zone(

@@ -69,3 +69,10 @@ class ForgetCb(CallbackData, prefix="forget"):
     """Confirm or cancel /forget."""
 
     confirm: bool
+
+
+class AttentionCb(CallbackData, prefix="att"):
+    """A change to the member's quiet hours or digest; `hour` is a local hour, 0-23."""
+
+    action: str
+    hour: int = 0

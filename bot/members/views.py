@@ -11,7 +11,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.core import geo
 from bot.core.config import SUPPORTED_LOCALES
 from bot.core.i18n import LANGUAGE_NAMES, format_when
+from bot.members.attention import digest_line, quiet_line
 from bot.members.callbacks import (
+    AttentionCb,
     ConsentCb,
     CountryCb,
     EditCb,
@@ -45,6 +47,7 @@ def gender_labels(_: Gettext) -> dict[str, str]:
         Gender.WOMAN: _("Woman"),
         Gender.MAN: _("Man"),
         Gender.NONBINARY: _("Non-binary"),
+        # TRANSLATORS: a gender option for people who are neither woman, man nor non-binary.
         Gender.OTHER: _("Another identity"),
         Gender.UNDISCLOSED: _("Prefer not to say"),
     }
@@ -82,6 +85,7 @@ def help_text(member: Member | None, _: Gettext) -> str:
         lines.append(_("/groups: join working groups and see their news"))
         lines.append(_("/polls: answer open consultations"))
         lines.append(_("/meetings: upcoming meetings in your time zone"))
+        lines.append(_("/solidarity: urgent alerts, and raising a case of someone under threat"))
         lines.append(_("/profile: see and edit your profile"))
     lines.append(_("/language: change language"))
     lines.append(_("/privacy: what we store and why"))
@@ -115,6 +119,8 @@ def summary(data: dict[str, object], member: Member, _: Gettext) -> str:
             _("Agreed to the privacy terms: {value}").format(
                 value=format_when(member.consent_at, member.tz, member.locale, "short")
             ),
+            quiet_line(member, _),
+            digest_line(member, _),
             _("Working groups: {value}").format(value=len(groups)),  # type: ignore[arg-type]
             _("Meeting replies: {value}").format(
                 value=len(data.get("meeting_replies") or [])  # type: ignore[arg-type]
@@ -140,6 +146,8 @@ def profile_screen(member: Member, _: Gettext) -> tuple[str, InlineKeyboardMarku
             _("Time zone: {value}").format(value=zone),
             _("Organisation: {value}").format(value=html.escape(member.organisation or none)),
             _("Gender: {value}").format(value=gender),
+            quiet_line(member, _),
+            digest_line(member, _),
         ]
     )
     kb = InlineKeyboardBuilder()
@@ -152,7 +160,8 @@ def profile_screen(member: Member, _: Gettext) -> tuple[str, InlineKeyboardMarku
         ("gender", _("Gender")),
     ):
         kb.button(text="✏️ " + label, callback_data=EditCb(field=field))
-    kb.adjust(2)
+    kb.button(text=_("🌙 Quiet hours and digest"), callback_data=AttentionCb(action="show"))
+    kb.adjust(2, 2, 2, 1)
     return text, kb.as_markup()
 
 
@@ -214,6 +223,7 @@ def zones_keyboard(choices: list[tuple[str, str]]) -> InlineKeyboardMarkup:
 def skip_keyboard(step: str, _: Gettext) -> InlineKeyboardMarkup:
     """Skip an optional question."""
     kb = InlineKeyboardBuilder()
+    # TRANSLATORS: a button leaving an optional question unanswered; keep it short.
     kb.button(text=_("Skip"), callback_data=SkipCb(step=step))
     return kb.as_markup()
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import textwrap
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, features
 
-from bot.core.i18n import format_number, format_share
+from bot.core.i18n import RTL_LOCALES, format_number, format_share
 from bot.polls.service import Comment
 from bot.polls.tally import Counts, Tally
 from bot.polls.views import (
@@ -23,31 +24,61 @@ from bot.polls.views import (
 )
 from models.poll import BLOCK, Poll, PollKind
 
-# Fonts with Latin and Arabic glyphs, looked for where Linux distributions install them.
+# A font with Latin and Arabic glyphs is bundled (DejaVu Sans, licence beside it), so charts
+# read the same on any system; the system copies are only a fallback.
+BUNDLED_FONT = Path(__file__).resolve().parent / "fonts" / "DejaVuSans.ttf"
 FONT_CANDIDATES = (
+    str(BUNDLED_FONT),
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "/usr/share/fonts/dejavu/DejaVuSans.ttf",
     "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
-    "/usr/share/fonts/noto/NotoSans-Regular.ttf",
-    "/Library/Fonts/Arial Unicode.ttf",
 )
 WIDTH = 900
 BAR_HEIGHT = 34
 ROW = 52
 LABEL_WIDTH = 300
+MARGIN = 30
 PALETTE = ("#2E6DB4", "#3A9D5D", "#E0A030", "#8E5BB5", "#2BA3A8", "#C75B8E")
 CONSENT_COLOURS = ("#3A9D5D", "#9AA3AD", "#E0A030", "#C0392B")
+NO_GLYPH = "\U0010fffd"  # a private-use character no font draws: its box is the "no glyph" box
 TypeFont = ImageFont.FreeTypeFont | ImageFont.ImageFont
+log = logging.getLogger(__name__)
+
+
+def shaping_available() -> bool:
+    """Whether Pillow lays text out with Raqm (HarfBuzz + FriBiDi): Arabic letters joined and
+    right-to-left runs in order. Pillow's wheels include Raqm; FriBiDi is the system's."""
+    return bool(features.check("raqm"))
 
 
 @lru_cache(maxsize=8)
 def chart_font(size: int) -> TypeFont:
-    """A TrueType font that can write the network's languages, else Pillow's own."""
+    """The bundled font (Latin and Arabic), laid out with Raqm when the system allows."""
+    layout = ImageFont.Layout.RAQM if shaping_available() else ImageFont.Layout.BASIC
+    if layout == ImageFont.Layout.BASIC:
+        log.warning("Pillow has no Raqm layout (libfribidi missing?): Arabic charts unjoined")
     for candidate in FONT_CANDIDATES:
         if Path(candidate).is_file():
-            return ImageFont.truetype(candidate, size)
+            return ImageFont.truetype(candidate, size, layout_engine=layout)
     return ImageFont.load_default(size)
+
+
+@lru_cache(maxsize=4096)
+def _has_glyph(char: str, font: TypeFont) -> bool:
+    """Whether the font draws this character, rather than the empty box of a missing one."""
+    return char.isspace() or _mask(char, font) != _mask(NO_GLYPH, font)
+
+
+def _mask(text: str, font: TypeFont) -> tuple[tuple[int, int, int, int] | None, bytes]:
+    """A character's bitmap, to compare with the missing-glyph box."""
+    mask = font.getmask(text)
+    return mask.getbbox(), bytes(mask)
+
+
+def drawable(text: str, font: TypeFont) -> str:
+    """The text without the characters the font cannot draw (emoji), so no empty boxes."""
+    kept = "".join(c for c in text if _has_glyph(c, font))
+    return " ".join(kept.split())
 
 
 def _ellipsize(draw: ImageDraw.ImageDraw, text: str, font: TypeFont, width: int) -> str:
@@ -60,40 +91,52 @@ def _ellipsize(draw: ImageDraw.ImageDraw, text: str, font: TypeFont, width: int)
 
 
 def chart_png(poll: Poll, counts: Counts, locale: str, _: Gettext) -> bytes:
-    """A horizontal bar chart of the answers, labelled in the reader's language."""
-    labels = option_labels(poll, locale, _)
-    question = poll.text(locale)[0]
+    """A horizontal bar chart of the answers, labelled in the reader's language; mirrored for
+    right-to-left languages (labels on the right, bars growing leftwards)."""
+    rtl = locale in RTL_LOCALES
     title_font, text_font, small_font = chart_font(26), chart_font(20), chart_font(17)
+    labels = [drawable(label, text_font) for label in option_labels(poll, locale, _)]
+    question = drawable(poll.text(locale)[0], title_font)
     title_lines = textwrap.wrap(question, 60)[:3] or [""]
     top = 30 + 34 * len(title_lines) + 40
     height = top + ROW * len(labels) + 30
     image = Image.new("RGB", (WIDTH, height), "white")
     draw = ImageDraw.Draw(image)
+
+    def x(left: float) -> float:
+        """A distance from the reading edge: the left one, or the right one in RTL."""
+        return WIDTH - left if rtl else left
+
+    anchor = "ra" if rtl else "la"
     y = 24
     for line in title_lines:
-        draw.text((30, y), line, fill="#1B1F24", font=title_font)
+        draw.text((x(MARGIN), y), line, fill="#1B1F24", font=title_font, anchor=anchor)
         y += 34
     subtitle = _("Answers: {count}").format(count=format_number(counts.voters, locale))
     if poll.kind == PollKind.MULTIPLE:
         subtitle += " · " + _("several answers possible")
-    draw.text((30, y + 6), subtitle, fill="#57606A", font=small_font)
-    bar_left, bar_right = 30 + LABEL_WIDTH, WIDTH - 170
+    subtitle = drawable(subtitle, small_font)
+    draw.text((x(MARGIN), y + 6), subtitle, fill="#57606A", font=small_font, anchor=anchor)
+    bar_start, bar_end = MARGIN + LABEL_WIDTH, WIDTH - 170
     most = max(counts.options or [0]) or 1
     for i, label in enumerate(labels):
         n = counts.options[i] if i < len(counts.options) else 0
         row_top = top + i * ROW
         text = _ellipsize(draw, label, text_font, LABEL_WIDTH - 20)
-        draw.text((30, row_top + 6), text, fill="#1B1F24", font=text_font)
+        draw.text((x(MARGIN), row_top + 6), text, fill="#1B1F24", font=text_font, anchor=anchor)
         if poll.kind == PollKind.CONSENT:
             colour = CONSENT_COLOURS[i % len(CONSENT_COLOURS)]
         else:
             colour = PALETTE[i % len(PALETTE)]
-        length = int((bar_right - bar_left) * n / most)
-        box = (bar_left, row_top, bar_left + max(length, 2), row_top + BAR_HEIGHT)
-        draw.rectangle(box, fill=colour)
+        length = int((bar_end - bar_start) * n / most)
+        ends = sorted((x(bar_start), x(bar_start + max(length, 2))))
+        draw.rectangle((ends[0], row_top, ends[1], row_top + BAR_HEIGHT), fill=colour)
         share = n / counts.voters if counts.voters else 0.0
         figure = f"{format_number(n, locale)} ({format_share(share, locale)})"
-        draw.text((bar_left + length + 10, row_top + 6), figure, fill="#1B1F24", font=text_font)
+        where = (x(bar_start + length + 10), row_top + 6)
+        draw.text(
+            where, drawable(figure, text_font), fill="#1B1F24", font=text_font, anchor=anchor
+        )
     if poll.kind == PollKind.CONSENT and counts.options and counts.options[BLOCK]:
         draw.line((30, height - 14, WIDTH - 30, height - 14), fill=CONSENT_COLOURS[BLOCK], width=4)
     buffer = io.BytesIO()

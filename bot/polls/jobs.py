@@ -10,9 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from aiogram.types import InlineKeyboardButton
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery.digest import DigestItem
 from bot.delivery.queue import Outgoing, Priority, RenderContext, enqueue_broadcast
 from bot.delivery.scheduler import JobContext, cancel_jobs, schedule
 from bot.polls.messages import (
@@ -23,6 +25,7 @@ from bot.polls.messages import (
     reminder_message,
 )
 from bot.polls.service import close_poll
+from bot.polls.views import ShowCb, short
 from models.member import Member
 from models.poll import (
     Participation,
@@ -54,6 +57,7 @@ async def launch_poll(session: AsyncSession, app: App, poll: Poll, creator: Memb
         created_by_id=creator.id,
         progress_chat_id=creator.telegram_id,
         dedupe_key=f"poll:{poll.id}",
+        deadline=poll.closes_at,
     )
     payload = {"poll_id": poll.id}
     await schedule(
@@ -146,6 +150,23 @@ async def render_poll(ctx: RenderContext) -> list[Outgoing] | None:
     return parts(
         await poll_message(ctx.session, poll, member, ctx.locale, member.tz, ctx._, default)
     )
+
+
+async def digest_poll(ctx: RenderContext) -> DigestItem | None:
+    """A new poll in a member's digest: its text, and a button that opens it to answer."""
+    poll = await get_poll(ctx.session, int(ctx.broadcast.payload["poll_id"]))
+    member = ctx.member
+    if poll is None or member is None or not poll.is_open:
+        return None
+    if await has_participated(ctx.session, poll.id, member.id):
+        return None
+    default = ctx.app.settings.default_locale
+    message = await poll_message(ctx.session, poll, member, ctx.locale, member.tz, ctx._, default)
+    question = poll.text(ctx.locale)[0]
+    button = InlineKeyboardButton(
+        text="🗳 " + short(question), callback_data=ShowCb(poll=poll.id).pack()
+    )
+    return DigestItem(text=message.text, buttons=[button])
 
 
 async def render_poll_reminder(ctx: RenderContext) -> list[Outgoing] | None:

@@ -20,6 +20,7 @@ from models.group import GroupMembership, GroupRole, MembershipStatus, WorkingGr
 from models.member import Member
 from models.poll import (
     BLOCK,
+    DISAGREE,
     AnonymousBallot,
     AnonymousComment,
     Audience,
@@ -382,6 +383,12 @@ def is_block(poll: Poll, choices: int) -> bool:
     return poll.kind == PollKind.CONSENT and choices == 1 << BLOCK
 
 
+def asks_reason(poll: Poll, choices: int) -> bool:
+    """A block always needs its reason; a disagreement too where the poll asks (consensus)."""
+    disagrees = poll.kind == PollKind.CONSENT and choices == 1 << DISAGREE
+    return is_block(poll, choices) or (disagrees and poll.reason_on_disagree)
+
+
 async def check_vote(
     session: AsyncSession, poll: Poll | None, member: Member, choices: int, now: datetime
 ) -> VoteResult | None:
@@ -406,7 +413,7 @@ async def cast_vote(
     reason: Comment | None = None,
 ) -> VoteResult:
     """Record an answer: a secret ballot plus the bare fact of participation, or a named vote.
-    A block counts only with a reason (text or voice)."""
+    A block (and a disagreement where asked) counts only with a reason (text or voice)."""
     refused = await check_vote(session, poll, member, choices, now)
     if refused is not None:
         return refused
@@ -416,7 +423,7 @@ async def cast_vote(
     await session.refresh(poll, ["status"], with_for_update=True)
     if not poll.is_open:
         return VoteResult.CLOSED
-    if not is_block(poll, choices):
+    if not asks_reason(poll, choices):
         reason = None
     elif reason is None or not (reason.text or reason.voice_file_id):
         return VoteResult.REASON_NEEDED
@@ -544,24 +551,33 @@ async def results_of(session: AsyncSession, poll: Poll) -> Tally:
     return await tally(session, poll)
 
 
-async def block_reasons(session: AsyncSession, poll: Poll) -> list[Comment]:
-    """Reasons given with blocks, named only on named polls."""
+async def block_reasons(session: AsyncSession, poll: Poll, option: int = BLOCK) -> list[Comment]:
+    """Reasons given with blocks (or with another consent `option`), named only on named
+    polls."""
     if poll.kind != PollKind.CONSENT:
         return []
     if poll.anonymous:
         rows = await session.execute(
             select(AnonymousBallot.reason, AnonymousBallot.reason_voice_file_id)
-            .where(AnonymousBallot.poll_id == poll.id, AnonymousBallot.choices == 1 << BLOCK)
+            .where(AnonymousBallot.poll_id == poll.id, AnonymousBallot.choices == 1 << option)
             .order_by(AnonymousBallot.id)
         )
-        return [Comment(None, text, voice) for text, voice in rows.all()]
+        return [Comment(None, text, voice) for text, voice in rows.all() if text or voice]
     named = await session.execute(
         select(Member.display_name, NamedVote.reason, NamedVote.reason_voice_file_id)
         .join(Member, Member.id == NamedVote.member_id)
-        .where(NamedVote.poll_id == poll.id, NamedVote.choices == 1 << BLOCK)
+        .where(NamedVote.poll_id == poll.id, NamedVote.choices == 1 << option)
         .order_by(Member.display_name)
     )
-    return [Comment(name, text, voice) for name, text, voice in named.all()]
+    return [Comment(name, text, voice) for name, text, voice in named.all() if text or voice]
+
+
+async def objections(session: AsyncSession, poll: Poll) -> dict[str, list[Comment]]:
+    """Every reason given with a Block or a Disagree, grouped (consensus rounds read them)."""
+    return {
+        "block": await block_reasons(session, poll, BLOCK),
+        "disagree": await block_reasons(session, poll, DISAGREE),
+    }
 
 
 async def comments_on(session: AsyncSession, poll: Poll) -> list[Comment]:

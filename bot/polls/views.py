@@ -10,7 +10,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.core import geo
-from bot.core.i18n import format_number, format_share, format_when
+from bot.core.i18n import format_number, format_share, format_when, language_name
 from bot.polls.service import Comment, VoteResult
 from bot.polls.tally import SMALL_GROUP, Counts, Tally
 from models.poll import BLOCK, Poll, PollKind
@@ -107,6 +107,8 @@ def fit(lines: Sequence[str], note: str, limit: int = MAX_MESSAGE) -> str:
 
 def consent_labels(_: Gettext) -> list[str]:
     """Agree / Abstain / Disagree / Block in the reader's language."""
+    # TRANSLATORS: the four answers of a consent decision; "Block" is a formal objection that
+    # stops the proposal (the member must give a reason), not blocking a person.
     names = [_("Agree"), _("Abstain"), _("Disagree"), _("Block")]
     return [f"{icon} {name}" for icon, name in zip(CONSENT_ICONS, names, strict=True)]
 
@@ -154,11 +156,23 @@ def choice_names(poll: Poll, choices: int, locale: str, _: Gettext) -> str:
     return ", ".join(label for i, label in enumerate(labels) if choices >> i & 1)
 
 
+def version_note(poll: Poll, locale: str, _: Gettext) -> list[str]:
+    """The mark on a question the reader gets in another language, as announcements have."""
+    if poll.has_version(locale):
+        return []
+    return [
+        _("<i>Not available in your language: this is the version in {language}.</i>").format(
+            language=html.escape(language_name(poll.locale, locale))
+        )
+    ]
+
+
 def poll_text(poll: Poll, locale: str, zone: str, _: Gettext, audience: str) -> str:
     """The poll message a member receives (and the coordinator previews)."""
     question, labels = poll.text(locale)
     lines = [_("🗳 <b>Consultation</b> · {audience}").format(audience=html.escape(audience)), ""]
     lines.append(f"<b>{html.escape(question)}</b>")
+    lines.extend(version_note(poll, locale, _))
     if poll.kind in (PollKind.SINGLE, PollKind.MULTIPLE):
         lines.append("")
         lines.extend(f"{i}. {html.escape(label)}" for i, label in enumerate(labels, start=1))
@@ -318,7 +332,8 @@ def results_text(
     """Results for members (counts and shares), and for coordinators with breakdowns."""
     question = poll.text(locale)[0]
     counts = result.total
-    lines = [_("📊 <b>Results</b>"), f"<b>{html.escape(question)}</b>", ""]
+    lines = [_("📊 <b>Results</b>"), f"<b>{html.escape(question)}</b>"]
+    lines += [*version_note(poll, locale, _), ""]
     if poll.is_open:
         lines.append(
             _("Still open until {when}.").format(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.app import App, Registry
-from bot.groups.announcements import render_announcement
+from bot.groups.announcements import digest_announcement, render_announcement
 from bot.groups.service import GROUP_LINK, Groups, render_chat_opened
 from handlers.groups import (
     announcement_drafting,
@@ -15,6 +15,7 @@ from handlers.groups import (
     coordinators,
     creation,
     linking,
+    mute,
     settings,
     texts,
 )
@@ -26,6 +27,7 @@ def setup(registry: Registry) -> None:
     """Add the groups' routers, broadcast kinds, /mydata section, /forget step and deep link."""
     registry.include_routers(
         browse.router,
+        mute.router,
         settings.router,
         coordinators.router,
         creation.router,
@@ -37,6 +39,7 @@ def setup(registry: Registry) -> None:
     )
     registry.add_renderer("announcement", render_announcement)
     registry.add_renderer("group_chat", render_chat_opened)
+    registry.add_digest_item("announcement", digest_announcement)
     registry.add_data_section(group_records)
     registry.add_forget_step(leave_chats)
     registry.add_deep_link(GROUP_LINK, browse.follow_group_link)

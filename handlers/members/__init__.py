@@ -6,6 +6,7 @@ from bot.core.app import Registry
 from handlers.members import (
     answers,
     approval,
+    attention,
     fallback,
     onboarding,
     privacy,
@@ -22,6 +23,7 @@ def setup(registry: Registry) -> None:
         answers.router,
         approval.router,
         profile.router,
+        attention.router,
         privacy.router,
         reachability.router,
     )

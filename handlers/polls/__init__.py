@@ -24,6 +24,7 @@ def setup(registry: Registry) -> None:
     registry.add_renderer("poll", jobs.render_poll)
     registry.add_renderer("poll_reminder", jobs.render_poll_reminder)
     registry.add_renderer("poll_results", jobs.render_poll_results)
+    registry.add_digest_item("poll", jobs.digest_poll)
     registry.add_job("poll_close", jobs.run_poll_close)
     registry.add_job("poll_remind", jobs.run_poll_remind)
     registry.add_data_section(poll_records)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.app import App
 from bot.core.clock import Clock
 from bot.polls.messages import PollMessage, poll_for
-from bot.polls.service import Draft, VoteResult, check_vote, is_block
+from bot.polls.service import Draft, VoteResult, asks_reason, check_vote, is_block
 from bot.polls.service import cast_vote as record_vote
 from bot.polls.views import PickCb, SubmitCb, VoteCb, poll_keyboard, refusal
 from handlers.polls.access import PollNeed, poll_router, preview_refusal
@@ -99,7 +99,7 @@ async def vote(
     if refused is not None:
         await call.answer(refusal(refused, _), show_alert=True)
         return
-    if is_block(poll, choices):
+    if asks_reason(poll, choices):
         await call.answer()
         await ask_reason(call.message, state, poll, choices, _)
         return
@@ -110,15 +110,19 @@ async def vote(
 async def ask_reason(
     message: Message, state: FSMContext, poll: Poll, choices: int, _: Gettext
 ) -> None:
-    """Ask why the member blocks; nothing is counted until they say."""
+    """Ask why the member blocks (or disagrees, in a consensus round); nothing is counted
+    until they say."""
     await begin_answer(state, poll=poll.id, choices=choices, poll_message=message.message_id)
-    await message.answer(
-        _(
-            "⛔ You chose to <b>block</b>. A block stops a consensus decision, so please say "
-            "why: send a short text or a voice note. Nothing is counted until you do."
-        ),
-        reply_markup=cancel_button(poll.id, _),
+    text = _(
+        "⛔ You chose to <b>block</b>. A block stops a consensus decision, so please say "
+        "why: send a short text or a voice note. Nothing is counted until you do."
     )
+    if not is_block(poll, choices):
+        text = _(
+            "👎 You <b>disagree</b>. Please say why, so that the proposal can be amended: "
+            "send a short text or a voice note. Nothing is counted until you do."
+        )
+    await message.answer(text, reply_markup=cancel_button(poll.id, _))
 
 
 @router.message(StateFilter(PollAnswer.reason), F.voice)

@@ -57,7 +57,7 @@ async def typed_zone(message: Message, **ctx: Any) -> None:
     """Zones matching a typed city, country or id, as buttons."""
     f = Flow.of(ctx)
     raw = message.text or ""
-    found = find_zones(raw, f.locale)
+    found = find_zones(raw, f.locale, f.clock.now())
     if not found:
         await message.answer(no_zone_text(raw, f._))
         return

@@ -87,7 +87,7 @@ async def typed_zone(
 ) -> None:
     """Zones matching a typed city, country or id, as buttons."""
     raw = message.text or ""
-    found = find_zones(raw, member.locale)
+    found = find_zones(raw, member.locale, clock.now())
     if not found:
         await message.answer(no_zone_text(raw, _))
         return

@@ -1,0 +1,210 @@
+"""A coordinator starts a priorities consultation: group, question, up to 12 possible actions
+(one per line), top 3 or 5 points, closing time, a preview, then it goes to the group."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.consensus.priorities import launch
+from bot.consensus.priority_views import member_text
+from bot.consensus.service import MAX_TITLE, clean_text, may_propose, proposable_groups
+from bot.consensus.views import ProposeCb, cancel_keyboard, closing_keyboard, groups_keyboard
+from bot.core.clock import Clock
+from bot.polls.closing import check_closing, quick_closing
+from bot.polls.service import MAX_OPTIONS, MIN_OPTIONS, Problem, parse_options
+from handlers.ui import clear_buttons
+from models.consensus import Priorities, PriorityMode
+from models.member import Member
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+router.callback_query.filter(F.message.chat.type == "private")
+Gettext = Callable[..., str]
+
+
+class Ranking(StatesGroup):
+    """The steps of a new priorities consultation."""
+
+    title = State()
+    options = State()
+    mode = State()
+    closing = State()
+    preview = State()
+
+
+@router.message(Command("priorities"))
+async def start(
+    message: Message, state: FSMContext, member: Member | None, session: AsyncSession, _: Gettext
+) -> None:
+    if member is None or not member.is_active:
+        await message.answer(_("Only working group coordinators and network admins can propose."))
+        return
+    groups = await proposable_groups(session, member)
+    if not groups and not member.is_admin:
+        await message.answer(_("Only working group coordinators and network admins can propose."))
+        return
+    await state.clear()
+    names = [(g.id, g.text(member.locale, member.locale)[0]) for g in groups]
+    markup = groups_keyboard(names, member.is_admin, _, action="pgroup")
+    await message.answer(_("🎯 Whose priorities do you want to ask?"), reply_markup=markup)
+
+
+@router.callback_query(ProposeCb.filter(F.action == "pgroup"))
+async def pick_group(
+    call: CallbackQuery,
+    callback_data: ProposeCb,
+    state: FSMContext,
+    member: Member | None,
+    session: AsyncSession,
+    _: Gettext,
+) -> None:
+    assert isinstance(call.message, Message)
+    value = callback_data.value
+    group_id = int(value) if value.isdigit() and len(value) < 10 else -1
+    if member is None or group_id < 0 or not await may_propose(session, member, group_id):
+        await call.answer(_("Only the coordinators of this group can do this."), show_alert=True)
+        return
+    await call.answer()
+    await clear_buttons(call)
+    await state.set_state(Ranking.title)
+    await state.set_data({"group": group_id, "locale": member.locale})
+    await call.message.answer(
+        _("🎯 <b>Priorities</b>\n\nSend the question (one line)."), reply_markup=cancel_keyboard(_)
+    )
+
+
+@router.message(StateFilter(Ranking.title), F.text, ~F.text.startswith("/"))
+async def got_title(message: Message, state: FSMContext, _: Gettext) -> None:
+    title = clean_text(message.text or "", MAX_TITLE)
+    if title is None or "\n" in title:
+        await message.answer(
+            _("Please send a title of one line, up to {limit} characters.").format(limit=MAX_TITLE)
+        )
+        return
+    await state.update_data(title=title)
+    await state.set_state(Ranking.options)
+    await message.answer(
+        _("Send the possible collective actions, one per line ({low} to {high}).").format(
+            low=MIN_OPTIONS, high=MAX_OPTIONS
+        )
+    )
+
+
+@router.message(StateFilter(Ranking.options), F.text, ~F.text.startswith("/"))
+async def got_options(message: Message, state: FSMContext, _: Gettext) -> None:
+    options = parse_options(message.text or "")
+    if isinstance(options, Problem) or len(options) < MIN_OPTIONS:
+        await message.answer(
+            _(
+                "Please send {low} to {high} different actions, one per line, each up to 40 "
+                "characters."
+            ).format(low=MIN_OPTIONS, high=MAX_OPTIONS)
+        )
+        return
+    await state.update_data(options=options)
+    await state.set_state(Ranking.mode)
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("🥇 Top 3 in order"), callback_data=ProposeCb(action="pmode", value="rank"))
+    kb.button(
+        text=_("🔢 Spread 5 points"), callback_data=ProposeCb(action="pmode", value="points")
+    )
+    kb.adjust(1)
+    await message.answer(_("How do members answer?"), reply_markup=kb.as_markup())
+
+
+@router.callback_query(ProposeCb.filter(F.action == "pmode"), StateFilter(Ranking.mode))
+async def got_mode(
+    call: CallbackQuery, callback_data: ProposeCb, state: FSMContext, _: Gettext
+) -> None:
+    assert isinstance(call.message, Message)
+    if callback_data.value not in {m.value for m in PriorityMode}:
+        await call.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    await call.answer()
+    await clear_buttons(call)
+    await state.update_data(mode=callback_data.value)
+    await state.set_state(Ranking.closing)
+    await call.message.answer(
+        _("When does it close?"), reply_markup=closing_keyboard(_, action="pclose")
+    )
+
+
+def build(data: dict[str, Any], creator: Member | None, now: datetime) -> Priorities:
+    """The consultation the conversation describes (transient)."""
+    return Priorities(
+        group_id=int(data["group"]) or None,
+        created_by_member_id=creator.id if creator else None,
+        locale=str(data["locale"]),
+        title=str(data["title"]),
+        options=list(data["options"]),
+        mode=str(data["mode"]),
+        closes_at=datetime.fromisoformat(str(data["closes_at"])),
+        created_at=now,
+    )
+
+
+@router.callback_query(ProposeCb.filter(F.action == "pclose"), StateFilter(Ranking.closing))
+async def got_closing(
+    call: CallbackQuery,
+    callback_data: ProposeCb,
+    state: FSMContext,
+    member: Member,
+    clock: Clock,
+    _: Gettext,
+) -> None:
+    """Show exactly what members receive, with Send and Cancel."""
+    assert isinstance(call.message, Message)
+    moment = quick_closing(callback_data.value, clock.now())
+    if moment is None:
+        await call.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    await call.answer()
+    await clear_buttons(call)
+    await state.update_data(closes_at=moment.isoformat())
+    await state.set_state(Ranking.preview)
+    preview = build(await state.get_data(), member, clock.now())
+    await call.message.answer(_("👀 <b>Preview</b>: this is what members receive."))
+    await call.message.answer(member_text(preview, "…", [], member.locale, member.tz, _))
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("✅ Send"), callback_data=ProposeCb(action="psend"))
+    kb.button(text=_("✖ Cancel"), callback_data=ProposeCb(action="cancel"))
+    kb.adjust(1)
+    await call.message.answer(_("Send it?"), reply_markup=kb.as_markup())
+
+
+@router.callback_query(ProposeCb.filter(F.action == "psend"), StateFilter(Ranking.preview))
+async def send(
+    call: CallbackQuery,
+    state: FSMContext,
+    member: Member | None,
+    session: AsyncSession,
+    clock: Clock,
+    _: Gettext,
+) -> None:
+    """Check the role and the time again, then send."""
+    assert isinstance(call.message, Message)
+    data = await state.get_data()
+    if member is None or not await may_propose(session, member, int(data.get("group", -1))):
+        await call.answer(_("Only the coordinators of this group can do this."), show_alert=True)
+        return
+    consultation = build(data, member, clock.now())
+    if check_closing(consultation.closes_at, clock.now()).moment is None:
+        await call.answer(_("The closing time has passed: choose another one."), show_alert=True)
+        return
+    session.add(consultation)
+    await session.flush()
+    await launch(session, consultation, member)
+    await state.clear()
+    await call.answer()
+    await clear_buttons(call)
+    await call.message.answer(_("Sent. You will get the ranking when it closes."))

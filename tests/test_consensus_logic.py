@@ -1,0 +1,125 @@
+"""The rules behind consensus rounds and priorities, without Telegram: quorum, adoption,
+word-by-word changes, versions typed as one message, picks carried by buttons, Borda points."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.consensus.priorities import RankResult, check_picks, fold, needed, parse_picks
+from bot.consensus.questionnaire import AnswerResult, answer, back, evaluation_template
+from bot.consensus.questionnaire_views import table
+from bot.consensus.service import Refusal, adoptable, parse_version, quorum_met
+from bot.consensus.views import word_diff
+from models.consensus import (
+    WEIGHTS,
+    Priorities,
+    PriorityMode,
+    Questionnaire,
+    QuestionnaireProgress,
+    Round,
+)
+
+CLOSES = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def consultation(mode: PriorityMode, options: int = 4) -> Priorities:
+    return Priorities(
+        id=1, title="t", options=[f"o{i}" for i in range(options)], mode=mode, closes_at=CLOSES
+    )
+
+
+def test_quorum_is_a_share_of_the_audience() -> None:
+    assert quorum_met(3, 6, 50) and not quorum_met(2, 6, 50)
+    assert quorum_met(5, 6, 75) and not quorum_met(4, 6, 75)
+    assert not quorum_met(0, 0, 25), "no audience, no quorum"
+
+
+def test_adoption_needs_no_block_and_the_quorum() -> None:
+    def closed(options: list[int], met: bool) -> Round:
+        return Round(result={"options": options, "voters": sum(options), "quorum_met": met})
+
+    assert adoptable(closed([3, 0, 1, 0], True)) is None
+    assert adoptable(closed([3, 0, 0, 1], True)) is Refusal.BLOCKED
+    assert adoptable(closed([1, 0, 0, 0], False)) is Refusal.NO_QUORUM
+
+
+def test_changes_are_shown_word_by_word() -> None:
+    shown = word_diff("We meet in May.", "We meet in June, online.")
+    assert shown == "We meet in <s>May.</s> <u>June, online.</u>"
+    assert word_diff("a <b>", "a <b> c") == "a &lt;b&gt; <u>c</u>"
+
+
+def test_a_version_is_a_title_line_then_the_text() -> None:
+    assert parse_version("Título\nEl texto\nsigue") == ("Título", "El texto\nsigue")
+    assert parse_version("Solo un título") is None
+    assert parse_version("\nsin título") is None
+
+
+def test_picks_carried_by_buttons_are_checked() -> None:
+    assert parse_picks("") == [] and parse_picks("3.0.11") == [3, 0, 11]
+    for forged in ("x", "1..2", "1.2.3.4.5.6", "999", "-1", "1.2."):
+        assert parse_picks(forged) is None, forged
+    rank = consultation(PriorityMode.RANK)
+    assert check_picks(rank, [0, 0], complete=False) is RankResult.TWICE
+    assert check_picks(rank, [4], complete=False) is RankResult.INVALID
+    assert check_picks(rank, [0, 1, 2, 3], complete=False) is RankResult.INVALID
+    assert check_picks(rank, [0, 1], complete=True) is RankResult.INCOMPLETE
+    assert check_picks(rank, [2, 0, 1], complete=True) is None
+    points = consultation(PriorityMode.POINTS)
+    assert check_picks(points, [1, 1, 1, 0, 2], complete=True) is None, "points may repeat"
+    assert needed(consultation(PriorityMode.RANK, options=2)) == 2
+
+
+def test_borda_points_and_point_totals() -> None:
+    # rows: (region, gender, position, option, count)
+    rows = [
+        ("419", "woman", 0, 0, 2),
+        ("419", "woman", 1, 1, 2),
+        ("419", "woman", 2, 2, 2),
+        ("150", None, 0, 1, 1),
+        ("150", None, 1, 0, 1),
+        ("150", None, 2, 3, 1),
+    ]
+    cells = fold(rows, WEIGHTS[PriorityMode.RANK], 4)
+    assert cells[("419", "woman")].voters == 2
+    assert cells[("419", "woman")].options == [6, 4, 2, 0]
+    assert cells[("150", None)].options == [2, 3, 0, 1]
+    totals = fold([("419", None, p, 1, 1) for p in range(5)], WEIGHTS[PriorityMode.POINTS], 4)
+    assert totals[("419", None)].voters == 1 and totals[("419", None)].options == [0, 5, 0, 0]
+
+
+def evaluation(anonymous: bool) -> Questionnaire:
+    _ = str
+    title, questions = evaluation_template(_)
+    return Questionnaire(
+        id=1, title=title, questions=questions, anonymous=anonymous, closes_at=CLOSES
+    )
+
+
+def test_questionnaire_answers_of_the_wrong_kind_are_refused() -> None:
+    questionnaire = evaluation(anonymous=True)
+    progress = QuestionnaireProgress(position=0, answers={}, sent=False)
+    assert answer(questionnaire, progress, 0, text="four") is AnswerResult.WRONG_KIND
+    assert answer(questionnaire, progress, 0, choices=1 << 5) is AnswerResult.WRONG_KIND
+    assert answer(questionnaire, progress, 0, choices=0b11) is AnswerResult.WRONG_KIND
+    assert answer(questionnaire, progress, 1, choices=1) is AnswerResult.NOT_CURRENT
+    assert answer(questionnaire, progress, 0, choices=1 << 3) is AnswerResult.SAVED
+    assert answer(questionnaire, progress, 1, choices=1) is AnswerResult.WRONG_KIND, "a text"
+    assert answer(questionnaire, progress, 1, text="/start") is AnswerResult.WRONG_KIND
+    assert answer(questionnaire, progress, 1, text="Campaigns") is AnswerResult.SAVED
+    assert back(progress, 2) is AnswerResult.SAVED and progress.position == 1
+    assert progress.answers == {"0": 8, "1": "Campaigns"}
+
+
+def test_the_spreadsheet_of_a_secret_questionnaire_links_no_answers() -> None:
+    secret = evaluation(anonymous=True)
+    texts = {1: [(None, "Campaigns")], 2: [(None, "=cmd")]}
+    tallies = [None] * 5
+    sheet = table(secret, tallies, texts, [], str).decode("utf-8-sig").splitlines()
+    assert sheet[0] == "Question,Answer,Answers"
+    assert "What worked well?,Campaigns," in sheet and "What should we change?,'=cmd," in sheet
+    named = evaluation(anonymous=False)
+    rows = [("Joy", {0: 8, 1: "Campaigns & training", 3: 0b101, 4: 1})]
+    sheet = table(named, tallies, {}, rows, str).decode("utf-8-sig").splitlines()
+    assert sheet[0].startswith("Respondent,How much progress")
+    assert sheet[1] == 'Joy,4,Campaigns & training,,"Advocacy, Research",Yes'
