@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "questionnaire": "bench.questionnaire",  # 10 questions × 10,000 respondents, breakdowns
     "scale": "bench.scale",  # 1 and 2 webhook processes on PostgreSQL + Redis vs SQLite
     "flood": "bench.flood",  # a 20-member notice while one person floods the bot
+    "crashes": "bench.crashes",  # kill -9 and SIGTERM mid fan-out: lost and duplicates
 }
 
 

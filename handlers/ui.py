@@ -110,6 +110,16 @@ async def drop_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
             raise
 
 
+async def stop_spinner(call: CallbackQuery) -> None:
+    """Answer a tap after its work is committed; a query that went stale meanwhile ("query is
+    too old") must not turn a done deed into an error: the next message says what happened."""
+    try:
+        await call.answer()
+    except TelegramBadRequest as exc:
+        if "query is too old" not in exc.message and "query ID is invalid" not in exc.message:
+            raise
+
+
 async def replace_message(
     call: CallbackQuery, text: str, reply_markup: InlineKeyboardMarkup | None = None
 ) -> None:

@@ -309,11 +309,41 @@ async def active_broadcasts(session: AsyncSession) -> list[Broadcast]:
 
 
 async def finish_broadcast(session: AsyncSession, broadcast_id: int, now: datetime) -> bool:
-    """Mark a broadcast done; True only for the one caller that made the change."""
+    """Mark a broadcast done; True only for the one caller that made the change. Its summary
+    is owed while `progress_chat_id` is set (see `unsent_summaries`)."""
     result = await session.execute(
         update(Broadcast)
         .where(Broadcast.id == broadcast_id, Broadcast.status == BroadcastStatus.ACTIVE)
-        .values(status=BroadcastStatus.DONE, finished_at=now)
+        .values(status=BroadcastStatus.DONE, finished_at=now, progress_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def unsent_summaries(session: AsyncSession) -> list[Broadcast]:
+    """Finished broadcasts whose coordinator has not been sent the summary yet."""
+    rows = await session.scalars(
+        select(Broadcast)
+        .where(Broadcast.status == BroadcastStatus.DONE, Broadcast.progress_chat_id.is_not(None))
+        .order_by(Broadcast.id)
+    )
+    return list(rows)
+
+
+async def take_summary_turn(
+    session: AsyncSession, broadcast_id: int, now: datetime, not_since: datetime
+) -> bool:
+    """Claim the right to send a finished broadcast's summary (one worker; a failed attempt
+    is tried again after `not_since`)."""
+    result = await session.execute(
+        update(Broadcast)
+        .where(
+            Broadcast.id == broadcast_id,
+            Broadcast.status == BroadcastStatus.DONE,
+            Broadcast.progress_chat_id.is_not(None),
+            or_(Broadcast.progress_at.is_(None), Broadcast.progress_at <= not_since),
+        )
+        .values(progress_at=now)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]

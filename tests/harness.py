@@ -91,9 +91,10 @@ class RunningBot:
 class BotProcess:
     """`python -m bot run` (or `worker`) as a child process, for restart and crash tests."""
 
-    def __init__(self, env: dict[str, str], command: str = "run") -> None:
+    def __init__(self, env: dict[str, str], command: str = "run", module: str = "bot") -> None:
         self.env = env
         self.command = command
+        self.module = module
         self.proc: asyncio.subprocess.Process | None = None
         self._stderr = bytearray()
         self._reader: asyncio.Task[None] | None = None
@@ -104,7 +105,7 @@ class BotProcess:
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot",
+            self.module,
             self.command,
             cwd=ROOT,
             env=env,

@@ -212,3 +212,31 @@ async def test_two_workers_never_send_the_same_delivery(
     assert await open_and_sent(backend["db_url"], broadcast_id) == (0, 120)
     assert len(await senders(backend["db_url"], broadcast_id)) == 2, "one worker did it all"
     assert fake.violations == []
+
+
+@pytest.mark.parametrize("command", ["run", "worker"])
+async def test_repeated_sigterm_stops_send_nothing_twice_and_lose_nothing(
+    fake: FakeTelegram, backend: dict[str, Any], command: str
+) -> None:
+    """Stopped again and again mid-broadcast (SIGTERM), every outcome in hand is written and
+    every transaction ends cleanly: each member gets exactly one copy."""
+    fake.latency = LATENCY
+    chats, broadcast_id = await prepare(fake, backend["db_url"], 150)
+    env = env_for(fake, backend)
+    for stop in range(5):
+        process = BotProcess(env, command)
+        await process.start()
+        target = min(len(chats), 20 * (stop + 1))
+        await wait_for(lambda n=target: len(notice_sends(fake)) >= n, 30, f"{target} sends")
+        err = await process.terminate()
+        assert b"Traceback" not in err, err.decode()[-3000:]
+        assert b"Exception during reset" not in err, err.decode()[-3000:]
+        assert b"could not record" not in err, err.decode()[-3000:]
+    last = BotProcess(env, command)
+    await last.start()
+    await wait_for(lambda: len(notice_sends(fake)) >= len(chats), 60, "every member")
+    await asyncio.sleep(LEASE + 1)  # a late duplicate would show up by now
+    await last.terminate()
+    assert received(fake, chats) == Counter(dict.fromkeys(chats, 1))
+    assert await open_and_sent(backend["db_url"], broadcast_id) == (0, len(chats))
+    assert fake.violations == []

@@ -42,6 +42,7 @@ from bot.core.floods import EarlyAnswer, FloodGuard, LateAnswers
 from bot.core.fsm_storage import SqlStorage
 from bot.core.i18n import Translator, create_i18n
 from bot.core.middlewares import (
+    CommitBeforeTelling,
     CommitMiddleware,
     DbSessionMiddleware,
     LocaleMiddleware,
@@ -414,6 +415,7 @@ async def assemble(
     bot = create_bot(settings)
     late = LateAnswers()
     bot.session.middleware(late)
+    bot.session.middleware(CommitBeforeTelling())
     routers = [*registry.routers, *registry.fallback_routers]
     metrics = Metrics()
     dp = create_dispatcher(settings, sessionmaker, i18n, clock, routers, metrics, late)

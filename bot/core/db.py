@@ -8,7 +8,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,12 +16,14 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "models" / "migrations"
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, foreign keys and a busy timeout so writers wait."""
+    """An async engine; SQLite gets WAL, foreign keys, a busy timeout so writers wait, and our
+    own transaction control (see `take_over_sqlite_transactions`)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -42,6 +44,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
+        take_over_sqlite_transactions(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     # Error messages and SQL logs would otherwise carry the values: names, Telegram ids, texts.
@@ -49,9 +52,90 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
+READ_ONLY = ("SELECT", "PRAGMA", "EXPLAIN")
+
+
+def take_over_sqlite_transactions(engine: AsyncEngine) -> None:
+    """Make SQLite transactions what SQLAlchemy's say they are (savepoints included).
+
+    Python's sqlite3 opens a transaction only before INSERT/UPDATE/DELETE. A SAVEPOINT sent
+    first (`session.begin_nested()`) then opens the transaction itself, and its RELEASE
+    commits everything written so far: a broadcast was committed without its deliveries, a
+    secret-ballot participation without its ballot. As SQLAlchemy documents for
+    pysqlite/aiosqlite, the driver's own BEGIN is switched off and we emit BEGIN ourselves.
+
+    Unlike the documented recipe, the BEGIN is sent just before the transaction's first
+    statement that is not a read (a write, DDL or SAVEPOINT), as BEGIN IMMEDIATE: a deferred
+    BEGIN at the first read would hold a WAL snapshot for the whole update, and its later
+    write would fail at once ("database is locked", SQLITE_BUSY_SNAPSHOT) whenever another
+    connection committed in between. Reads before the first write see the latest commit, as
+    under PostgreSQL's READ COMMITTED; everything from the first write on is one transaction.
+    """
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _no_driver_begin(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(sync_engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.info["sqlite_begun"] = False
+
+    @event.listens_for(sync_engine, "before_cursor_execute")
+    def _begin_before_write(conn: Connection, cursor: Any, statement: str, *_args: Any) -> None:
+        if conn.info.get("sqlite_begun", True) or not conn.in_transaction():
+            return
+        if statement.lstrip()[:7].upper().startswith(READ_ONLY):
+            return
+        conn.info["sqlite_begun"] = True
+        cursor.execute("BEGIN IMMEDIATE")
+
+    @event.listens_for(sync_engine, "commit")
+    @event.listens_for(sync_engine, "rollback")
+    def _end(conn: Connection) -> None:
+        conn.info["sqlite_begun"] = True
+
+
+WROTE = "wrote"  # session.info key: this transaction has written something
+
+
+class TrackedSession(Session):
+    """A Session that notes when its transaction writes, so a handler's reply to Telegram can
+    be preceded by the commit of what it reports (bot.core.middlewares.CommitBeforeTelling)."""
+
+
+def _wrote_by_flush(session: Session, _context: Any) -> None:
+    session.info[WROTE] = True
+
+
+def _wrote_by_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[WROTE] = True
+
+
+def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(WROTE, None)
+
+
+def has_writes(session: AsyncSession) -> bool:
+    """Whether the session holds work that is not committed yet (flushed or not)."""
+    sync = session.sync_session
+    return bool(sync.info.get(WROTE) or sync.new or sync.dirty or sync.deleted)
+
+
+def _track_writes() -> None:
+    """Hook the write tracking onto TrackedSession once per process."""
+    if not event.contains(TrackedSession, "after_flush", _wrote_by_flush):
+        event.listen(TrackedSession, "after_flush", _wrote_by_flush)
+        event.listen(TrackedSession, "do_orm_execute", _wrote_by_statement)
+        event.listen(TrackedSession, "after_transaction_end", _transaction_ended)
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit (handlers read them afterwards)."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+    _track_writes()
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=TrackedSession)
 
 
 def alembic_config(url: str) -> Config:

@@ -30,6 +30,7 @@ from aiogram.methods import AnswerCallbackQuery, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update, User
 
+from bot.core.fsm_storage import UPDATE_SESSION
 from bot.core.i18n import Translator, match_locale
 
 if TYPE_CHECKING:
@@ -200,6 +201,9 @@ class EarlyAnswer(BaseMiddleware):
             self.late.forget(call.id)
 
     async def _answer_later(self, query_id: str, query: _Query, bot: Bot) -> None:
+        # This task runs beside the handler: it must never commit the update's session (the
+        # commit-before-telling middleware would, mid-query), so it sends without one.
+        UPDATE_SESSION.set(None)
         await asyncio.sleep(self.after)
         if query.answered:
             return

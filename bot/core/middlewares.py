@@ -3,7 +3,8 @@
 Order (see bot.core.app.create_dispatcher): the session is opened first (no connection is
 taken until the first statement), then aiogram's FSM middleware takes the user's lock and
 reads the state through that session (loading the member in the same statement), then the
-handler runs and the session is committed, still under the lock.
+handler runs and the session is committed, still under the lock. A handler that replies
+to Telegram commits first (CommitBeforeTelling, on the bot's requests): commit, then tell.
 """
 
 from __future__ import annotations
@@ -12,13 +13,20 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
 from aiogram.fsm.context import FSMContext
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n.middleware import I18nMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.clock import Clock
+from bot.core.db import has_writes
 from bot.core.fsm_storage import UPDATE_SESSION, preloaded_member
 from bot.core.i18n import match_locale
 from models.member import get_member
@@ -51,6 +59,32 @@ class CommitMiddleware(BaseMiddleware):
         result = await handler(event, data)
         await data["session"].commit()
         return result
+
+
+class CommitBeforeTelling(BaseRequestMiddleware):
+    """Commit first, then tell: before a handler sends, edits or answers anything, what its
+    update wrote so far is committed. A failure after the reply (Telegram refusing a later
+    call, a crash) can then no longer undo what the member was just told had happened; and
+    a failure of the commit itself reaches the member as an error, never as a success."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        session = UPDATE_SESSION.get()
+        if (
+            session is not None
+            and method.__api_method__.startswith(TELLING)
+            and has_writes(session)
+        ):
+            await session.commit()
+        return await make_request(bot, method)
+
+
+# Bot API methods that show the member something (reads and invite links are not telling).
+TELLING = ("send", "edit", "answer", "copy", "forward", "delete", "pin", "unpin")
 
 
 class MemberMiddleware(BaseMiddleware):

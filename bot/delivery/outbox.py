@@ -18,6 +18,7 @@ from models.delivery import Delivery, DeliveryStatus, mark_members_unreachable
 log = logging.getLogger(__name__)
 
 MAX_ERROR = 300
+STOP_TIMEOUT = 30.0  # seconds a stop waits for the write under way
 
 
 class OutcomeWriter:
@@ -41,6 +42,7 @@ class OutcomeWriter:
         self._unreachable: set[int] = set()
         self._kick = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self.written = 0
 
     # --- what the sender reports --------------------------------------------------------
@@ -129,14 +131,19 @@ class OutcomeWriter:
 
     def start(self) -> None:
         """Flush periodically in the background."""
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="delivery-outcomes")
 
     async def stop(self) -> None:
-        """Stop the loop and write what is left."""
+        """Write what is left, then stop. The loop is never cancelled in the middle of a
+        write: it is asked to end after its current flush, and the rest is written here."""
+        self._stopping = True
+        self._kick.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), STOP_TIMEOUT)
+            except TimeoutError:
+                log.warning("the outcome writer is slow to stop; writing what is left")
             self._task = None
         for _ in range(5):
             if await self.flush():
@@ -146,14 +153,15 @@ class OutcomeWriter:
 
     async def _run(self) -> None:
         failures = 0
-        while True:
+        while not self._stopping:
             await self._kick.wait()
             self._kick.clear()
             if await self.flush():
                 failures = 0
-            else:
+            elif not self._stopping:
                 failures += 1
-                await asyncio.sleep(min(0.5 * 2**failures, 10.0))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._kick.wait(), min(0.5 * 2**failures, 10.0))
 
     async def flush(self) -> bool:
         """Write every waiting outcome in one transaction; on failure keep them for next time."""
@@ -169,11 +177,15 @@ class OutcomeWriter:
                 for columns, batch in groups.items():
                     await session.execute(_update_by_id(columns), _params(columns, batch))
                 await mark_members_unreachable(session, sorted(members), utcnow())
-        except Exception:
-            log.exception("writing %d delivery outcomes failed; will retry", len(rows))
+        except BaseException as exc:
+            # Put them back (newer outcomes of the same deliveries win): a failed or cancelled
+            # write loses nothing, and the next flush writes them.
             for key, row in rows.items():
                 self._rows.setdefault(key, row)
             self._unreachable |= members
+            if not isinstance(exc, Exception):
+                raise
+            log.exception("writing %d delivery outcomes failed; will retry", len(rows))
             return False
         self.written += len(rows)
         if members and self.on_unreachable_written is not None:

@@ -9,7 +9,13 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from babel.dates import format_timedelta
 from sqlalchemy import select, update
 
@@ -25,6 +31,8 @@ from models.delivery import (
     has_open_deliveries,
     held_count,
     take_progress_turn,
+    take_summary_turn,
+    unsent_summaries,
 )
 from models.member import Member
 
@@ -48,6 +56,7 @@ HELD = N_("🌙 Held until morning (quiet hours): {held}")
 DIGESTS = N_("📰 In daily digests: {digest}")
 TIME_LEFT = N_("Time left: about {left}")
 TOOK = N_("Took {duration}")
+SUMMARY_RETRY = timedelta(seconds=5)  # between two attempts at a summary Telegram refused
 
 
 HELD_KEY = "held"  # in the counts: pending deliveries held for quiet hours
@@ -77,9 +86,7 @@ class ProgressReporter:
                 still_open = await has_open_deliveries(session, broadcast.id)
             if not still_open:
                 async with self.app.sessionmaker() as session, session.begin():
-                    won = await finish_broadcast(session, broadcast.id, utcnow())
-                if won:
-                    await self._summary(broadcast)
+                    await finish_broadcast(session, broadcast.id, utcnow())
                 continue
             active.add(broadcast.id)
             if broadcast.progress_chat_id is None:
@@ -91,7 +98,20 @@ class ProgressReporter:
                 won = await take_progress_turn(session, broadcast.id, now, now - self.interval)
             if won:
                 await self._update(broadcast)
+        await self._summaries()
         return active
+
+    async def _summaries(self) -> None:
+        """Send the summaries owed (a broadcast just finished, or one whose summary failed or
+        was cut off by a restart): the coordinator always learns the real outcome."""
+        async with self.app.sessionmaker() as session:
+            owed = await unsent_summaries(session)
+        for broadcast in owed:
+            now = utcnow()
+            async with self.app.sessionmaker() as session, session.begin():
+                won = await take_summary_turn(session, broadcast.id, now, now - SUMMARY_RETRY)
+            if won:
+                await self._summary(broadcast)
 
     async def _locale(self, broadcast: Broadcast) -> str:
         """The coordinator's language."""
@@ -239,6 +259,10 @@ class ProgressReporter:
                     await self.app.bot.delete_message(chat_id, message_id)
             await self._turn(chat_id)
             await self.app.bot.send_message(chat_id, text)
+        except (TelegramRetryAfter, TelegramServerError, TelegramNetworkError) as exc:
+            # Transient: owed still, tried again after SUMMARY_RETRY (or after a restart).
+            log.info("summary of broadcast %d not sent yet: %s", broadcast.id, exc.message)
+            return
         except TelegramAPIError as exc:
             log.info("summary of broadcast %d not sent: %s", broadcast.id, exc.message)
         async with self.app.sessionmaker() as session, session.begin():

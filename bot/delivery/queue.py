@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.attention import respect_attention
-from models.delivery import Broadcast, Delivery, DeliveryStatus
+from models.delivery import Broadcast, BroadcastStatus, Delivery, DeliveryStatus
 from models.member import Member
 
 if TYPE_CHECKING:
@@ -91,10 +91,20 @@ async def enqueue_broadcast(
     Normal and bulk messages wait for members' quiet hours or digests (bot/delivery/attention.py)
     unless they would be too late for their `deadline` (a poll's closing).
     """
+    broadcast: Broadcast | None = None
     if dedupe_key is not None:
         existing = await _by_dedupe_key(session, dedupe_key)
-        if existing is not None:
+        if existing is not None and await _has_deliveries(session, existing):
             return existing
+        # Queued once without any recipient written (a store from before transactions were
+        # whole on SQLite, or an audience that was empty): the key must not block a retry.
+        broadcast = existing
+    if broadcast is not None:
+        broadcast.status = BroadcastStatus.ACTIVE
+        broadcast.finished_at = None
+        broadcast.payload = payload
+        await _fill(session, broadcast, recipients, chat_ids, deadline)
+        return broadcast
     broadcast = Broadcast(
         kind=kind,
         payload=payload,
@@ -114,6 +124,19 @@ async def enqueue_broadcast(
         if existing is None:
             raise
         return existing
+    await _fill(session, broadcast, recipients, chat_ids, deadline)
+    return broadcast
+
+
+async def _fill(
+    session: AsyncSession,
+    broadcast: Broadcast,
+    recipients: Select[Any] | Sequence[int],
+    chat_ids: Sequence[int],
+    deadline: datetime | None,
+) -> None:
+    """Write one delivery per recipient, count them, hold them for quiet hours where due, and
+    wake the engine at the commit."""
     if isinstance(recipients, Select):
         await _insert_members(session, broadcast, recipients)
     else:
@@ -130,10 +153,17 @@ async def enqueue_broadcast(
         or 0
     )
     await session.flush()
-    if priority >= Priority.NORMAL:
+    if broadcast.priority >= Priority.NORMAL:
         await respect_attention(session, broadcast, deadline)
     _wake_engine_on_commit(session)
-    return broadcast
+
+
+async def _has_deliveries(session: AsyncSession, broadcast: Broadcast) -> bool:
+    """Whether any recipient of the broadcast was ever written."""
+    found = await session.scalar(
+        select(Delivery.id).where(Delivery.broadcast_id == broadcast.id).limit(1)
+    )
+    return found is not None
 
 
 async def _by_dedupe_key(session: AsyncSession, key: str) -> Broadcast | None:

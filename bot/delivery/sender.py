@@ -190,6 +190,7 @@ class DeliveryService:
         self._slots = asyncio.Semaphore(self.concurrency)
         self._wake = asyncio.Event()
         self._room = asyncio.Event()
+        self._halt = asyncio.Event()  # set on stop: the housekeeper ends its round and returns
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._sends: set[asyncio.Task[None]] = set()
@@ -203,6 +204,7 @@ class DeliveryService:
     async def start(self) -> None:
         """Hook the wake-up into new sessions and start the loops."""
         self._stopping = False
+        self._halt.clear()
         info = dict(self.app.sessionmaker.kw.get("info") or {})
         info[WAKE_KEY] = self._on_commit
         self.app.sessionmaker.configure(info=info)
@@ -225,19 +227,19 @@ class DeliveryService:
         )
 
     async def stop(self) -> None:
-        """Graceful stop: no new claims, sends in flight finish, unsent claims go back."""
+        """Graceful stop: no new claims, sends in flight finish, every outcome is written,
+        unsent claims go back; the housekeeper (leases, progress) ends after its round."""
         self._stopping = True
         self._wake.set()
         self._room.set()
         feeder, dispatcher, housekeeper = self._tasks or (None, None, None)
         if feeder is not None:
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(feeder, DRAIN_TIMEOUT)
-        for task in (dispatcher, housekeeper):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        if dispatcher is not None:  # it waits for a slot, an item or a turn: no writes
+            dispatcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await dispatcher
         if self._sends:
             _done, pending = await asyncio.wait(set(self._sends), timeout=DRAIN_TIMEOUT)
             for task in pending:
@@ -252,6 +254,16 @@ class DeliveryService:
             except Exception:
                 log.exception("could not give back %d claims (back after the lease)", len(unsent))
         await self.writer.stop()
+        self._halt.set()
+        if housekeeper is not None:
+            # Never cancelled inside a transaction or a summary send: it ends its round.
+            try:
+                await asyncio.wait_for(asyncio.shield(housekeeper), DRAIN_TIMEOUT)
+            except TimeoutError:
+                log.warning("housekeeping did not end in time; stopping it")
+                housekeeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await housekeeper
         self._tasks = []
         self.app.metrics.forget("delivery")
         info = dict(self.app.sessionmaker.kw.get("info") or {})
@@ -582,7 +594,7 @@ class DeliveryService:
         renew_every = max(lease / 3, 0.2)
         tick = min(1.0, renew_every)
         last_renew = last_reclaim = last_prune = -1e9
-        while True:
+        while not self._halt.is_set():
             now = time.monotonic()
             try:
                 if now - last_renew >= renew_every:
@@ -611,7 +623,8 @@ class DeliveryService:
                 self.app.metrics.beat("delivery")
             except Exception:
                 log.exception("delivery housekeeping failed")
-            await asyncio.sleep(tick)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._halt.wait(), tick)
 
     async def _prune(self) -> None:
         """Erase long-finished broadcasts and their delivery records (data minimisation)."""

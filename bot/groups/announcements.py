@@ -221,7 +221,7 @@ async def send_announcement(
     """Queue the announcement (once per draft); returns the broadcast and whether it is new."""
     key = f"{KIND}:{group.id}:{draft.token}"
     existing = await session.scalar(select(Broadcast).where(Broadcast.dedupe_key == key))
-    if existing is not None:
+    if existing is not None and existing.total > 0:
         return existing, False
     chat_ids = [group.chat_id] if draft.post_in_chat and group.chat_id is not None else []
     broadcast = await enqueue_broadcast(

@@ -24,7 +24,7 @@ from handlers.groups.announcement_drafting import (
     drop_draft,
     show_panel,
 )
-from handlers.ui import clear_buttons, pressed
+from handlers.ui import clear_buttons, pressed, stop_spinner
 from models.audit import AuditAction, record
 from models.group import WorkingGroup, count_audience
 from models.member import Member
@@ -108,10 +108,7 @@ async def send(
     broadcast, new = await send_announcement(
         session, draft, group, author_id=member.id, author_chat_id=member.telegram_id
     )
-    await drop_draft(state)
-    await call.answer()
-    await clear_buttons(call)
-    if new:
+    if new:  # recorded in the sending's own transaction
         await record(
             session,
             member,
@@ -120,11 +117,15 @@ async def send(
             object_kind="broadcast",
             object_id=broadcast.id,
         )
-        await message.answer(
-            _("✅ Sending now (recipients: {count}). I will show the progress here.").format(
-                count=broadcast.total
-            )
-        )
+    await session.commit()  # commit first (the broadcast with its recipients), then tell
+    await drop_draft(state)
+    await stop_spinner(call)
+    await clear_buttons(call)
+    if new:
+        text = _("✅ Sending now (recipients: {count}). I will show the progress here.")
+    else:
+        text = _("This announcement was already sent (recipients: {count}).")
+    await message.answer(text.format(count=broadcast.total))
 
 
 @router.callback_query(AnnounceCb.filter(F.action == "discard"), flags=COORDINATOR)

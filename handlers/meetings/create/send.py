@@ -12,7 +12,7 @@ from bot.meetings.service import publish
 from handlers.filters import Need, group_access
 from handlers.meetings.access import meeting_router
 from handlers.meetings.create.flow import Flow, Tap, tapped
-from handlers.ui import clear_buttons
+from handlers.ui import clear_buttons, stop_spinner
 
 router = meeting_router(__name__)
 
@@ -43,9 +43,12 @@ async def send(call: CallbackQuery, **ctx: Any) -> None:
             _("A proposed time has passed meanwhile. Please change it."), show_alert=True
         )
         return
-    await call.answer()
-    await clear_buttons(call)
     invited = await publish(f.session, data, f.member, now)
+    # The draft goes with the same commit as the meeting (a tap that comes again after a
+    # crash finds no draft, so no second meeting), and the buttons only once it is stored.
+    await f.state.clear()
+    await stop_spinner(call)  # commits first (CommitBeforeTelling), then answers
+    await clear_buttons(call)
     if data.get("mode") == "poll":
         text = _(
             "✅ The poll is on its way (recipients: {count}). Open /meetings, then Manage "
@@ -55,5 +58,4 @@ async def send(call: CallbackQuery, **ctx: Any) -> None:
         text = _(
             "✅ The invitation is on its way (recipients: {count}). /meetings shows the replies."
         )
-    await f.state.clear()
     await tapped(call).answer(text.format(count=invited))
