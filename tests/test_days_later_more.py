@@ -121,6 +121,17 @@ class TestConsensus:
             no_error(fake, voter)
         poll = await round_poll(bot, 1)
         assert await count_in_poll(bot, AnonymousBallot, poll.id) == 3, "secret ballots counted"
+
+        # A block's reason travels in the replied-to message, which an old button no longer
+        # carries: the block is not counted without it, and the member is told (no error).
+        tom = client(610_205, "Tom")
+        await eventually(lambda: has_text(fake, tom.user_id, "🗳"))
+        await tom.click("⛔ Block", poll_in(fake, tom.user_id, "🗳"))
+        confirm = next(m for m in await tom.send("Not costed") if m.get("reply_markup"))
+        await tom.press_later("⛔ Block, with this reason", confirm, days=2)
+        assert "needs a reason" in str(tom.callback_answer())
+        assert await count_in_poll(bot, AnonymousBallot, poll.id) == 3
+        no_error(fake, tom)
         bot.fake = fake  # type: ignore[attr-defined]
         await close_round(bot, clock, 1)
         review = next(m for m in fake.messages(ANA) if "Round 1 closed" in m.get("text", ""))
