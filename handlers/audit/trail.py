@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.audit.callbacks import AuditCb
 from bot.audit.views import audit_csv, audit_screen, groups_screen, people_screen, scope
 from bot.core.config import Settings
-from handlers.ui import replace_message
+from handlers.ui import pressed, replace_message
 from models.member import Member
 
 router = Router(name=__name__)
@@ -50,7 +50,6 @@ async def browse(
     _: Gettext,
 ) -> None:
     """Page, filter, or export; access is checked again at every tap."""
-    assert isinstance(call.message, Message)
     allowed = await scope(session, member)
     if member is None or allowed is None:
         await call.answer(refusal(_), show_alert=True)
@@ -59,7 +58,7 @@ async def browse(
     await call.answer()
     if callback_data.view == "csv":
         data = await audit_csv(session, allowed, callback_data, default, _)
-        await call.message.answer_document(BufferedInputFile(data, filename="audit.csv"))
+        await pressed(call).answer_document(BufferedInputFile(data, filename="audit.csv"))
         return
     if callback_data.view == "groups":
         screen = await groups_screen(session, allowed, callback_data, member.locale, default, _)

@@ -8,7 +8,6 @@ from collections.abc import Callable
 
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.consensus.jobs import group_name
@@ -25,6 +24,7 @@ from bot.consensus.views import (
 from bot.core.app import App
 from bot.core.clock import Clock
 from bot.core.i18n import format_when
+from handlers.ui import AnyMessage
 from models.consensus import Proposal, Round
 from models.member import Member
 from models.poll import audience_count
@@ -55,14 +55,14 @@ async def save(state: FSMContext, draft: Draft) -> None:
     await state.update_data(draft=draft.to_json())
 
 
-async def ask_title(message: Message, state: FSMContext, _: Gettext) -> None:
+async def ask_title(message: AnyMessage, state: FSMContext, _: Gettext) -> None:
     await state.set_state(Proposing.title)
     await message.answer(
         _("🤝 <b>New proposal</b>\n\nSend its title (one line)."), reply_markup=cancel_keyboard(_)
     )
 
 
-async def ask_text(message: Message, state: FSMContext, draft: Draft, _: Gettext) -> None:
+async def ask_text(message: AnyMessage, state: FSMContext, draft: Draft, _: Gettext) -> None:
     await state.set_state(Proposing.text)
     if draft.proposal_id is None:
         text = _("Now send the text of the proposal, as members will read it.")
@@ -76,12 +76,12 @@ async def ask_text(message: Message, state: FSMContext, draft: Draft, _: Gettext
         await message.answer(draft.text)
 
 
-async def show_versions(message: Message, state: FSMContext, draft: Draft, _: Gettext) -> None:
+async def show_versions(message: AnyMessage, state: FSMContext, draft: Draft, _: Gettext) -> None:
     await state.set_state(Proposing.versions)
     await message.answer(versions_text(draft, _), reply_markup=versions_keyboard(draft, _))
 
 
-async def show_quorum(message: Message, state: FSMContext, _: Gettext) -> None:
+async def show_quorum(message: AnyMessage, state: FSMContext, _: Gettext) -> None:
     await state.set_state(Proposing.quorum)
     await message.answer(
         _(
@@ -92,7 +92,7 @@ async def show_quorum(message: Message, state: FSMContext, _: Gettext) -> None:
     )
 
 
-async def show_closing(message: Message, state: FSMContext, _: Gettext) -> None:
+async def show_closing(message: AnyMessage, state: FSMContext, _: Gettext) -> None:
     await state.set_state(Proposing.closing)
     await message.answer(
         _("When does this round close? Tap a choice, or type a date and time in your zone."),
@@ -101,7 +101,7 @@ async def show_closing(message: Message, state: FSMContext, _: Gettext) -> None:
 
 
 async def show_preview(
-    message: Message,
+    message: AnyMessage,
     state: FSMContext,
     draft: Draft,
     member: Member,

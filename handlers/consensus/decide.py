@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.consensus.service import amendment, check_amendment, decide
@@ -15,7 +15,7 @@ from bot.consensus.views import DecideCb, outcome_text, refusal
 from bot.core.app import App
 from bot.core.clock import Clock
 from handlers.consensus.conversation import ask_text, save
-from handlers.ui import clear_buttons
+from handlers.ui import clear_buttons, pressed
 from models.consensus import Outcome, get_proposal
 from models.member import Member
 
@@ -40,7 +40,6 @@ async def amend(
     _: Gettext,
 ) -> None:
     """Write the next round's text (the same audience, quorum and secrecy)."""
-    assert isinstance(call.message, Message)
     proposal = await get_proposal(session, callback_data.proposal)
     refused = await check_amendment(session, member, proposal, callback_data.round)
     if refused is not None:
@@ -51,7 +50,7 @@ async def amend(
     draft = amendment(proposal)
     await state.clear()
     await save(state, draft)
-    await ask_text(call.message, state, draft, _)
+    await ask_text(pressed(call), state, draft, _)
 
 
 @router.callback_query(DecideCb.filter(F.action.in_(OUTCOMES)))
@@ -65,7 +64,6 @@ async def conclude(
     _: Gettext,
 ) -> None:
     """Adopt, not adopted, or withdrawn: the record then goes to every participant."""
-    assert isinstance(call.message, Message)
     proposal = await get_proposal(session, callback_data.proposal)
     outcome = OUTCOMES[callback_data.action]
     refused = await decide(
@@ -77,7 +75,7 @@ async def conclude(
     assert proposal is not None
     await call.answer()
     await clear_buttons(call)
-    await call.message.answer(
+    await pressed(call).answer(
         _("Recorded: {outcome}. The decision record goes to every participant.").format(
             outcome=outcome_text(proposal, _)
         )

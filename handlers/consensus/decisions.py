@@ -14,6 +14,7 @@ from bot.consensus.jobs import group_name
 from bot.consensus.service import NETWORK, may_read
 from bot.consensus.views import DecisionsCb, RecordCb, decisions_text, record_texts
 from bot.core.app import App
+from handlers.ui import pressed
 from models.consensus import decisions_of, get_proposal
 from models.group import MembershipStatus, get_group, memberships_of
 from models.member import Member
@@ -53,7 +54,6 @@ async def group_decisions(
     _: Gettext,
 ) -> None:
     """The list, newest first; only for the group's members."""
-    assert isinstance(call.message, Message)
     group_id = callback_data.group
     group = await get_group(session, group_id) if group_id != NETWORK else None
     if (group_id != NETWORK and group is None) or not await may_read(session, member, group_id):
@@ -66,7 +66,7 @@ async def group_decisions(
     found = await decisions_of(session, group_id or None)
     text, markup = decisions_text(found, name, member.locale, member.tz, _)
     await call.answer()
-    await call.message.answer(text, reply_markup=markup)
+    await pressed(call).answer(text, reply_markup=markup)
 
 
 @router.callback_query(RecordCb.filter())
@@ -79,7 +79,6 @@ async def record(
     _: Gettext,
 ) -> None:
     """One decision's full record."""
-    assert isinstance(call.message, Message)
     proposal = (
         await get_proposal(session, callback_data.proposal) if callback_data.proposal else None
     )
@@ -93,4 +92,4 @@ async def record(
     await call.answer()
     name = await group_name(session, proposal, member.locale, app.settings.default_locale)
     for text in record_texts(proposal, name, member.locale, member.tz, _):
-        await call.message.answer(text)
+        await pressed(call).answer(text)

@@ -22,7 +22,7 @@ from bot.consensus.service import MAX_TITLE, clean_text, may_propose, proposable
 from bot.consensus.views import ProposeCb, closing_keyboard, groups_keyboard
 from bot.core.clock import Clock
 from bot.polls.closing import check_closing, quick_closing
-from handlers.ui import clear_buttons
+from handlers.ui import AnyMessage, clear_buttons, pressed
 from models.consensus import Questionnaire
 from models.member import Member
 
@@ -64,7 +64,6 @@ async def pick_group(
     session: AsyncSession,
     _: Gettext,
 ) -> None:
-    assert isinstance(call.message, Message)
     value = callback_data.value
     group_id = int(value) if value.isdigit() and len(value) < 10 else -1
     if member is None or group_id < 0 or not await may_propose(session, member, group_id):
@@ -83,12 +82,12 @@ async def pick_group(
             "anonymous": True,
         }
     )
-    await call.message.answer(
+    await pressed(call).answer(
         _("When does it close?"), reply_markup=closing_keyboard(_, action="qclose")
     )
 
 
-async def preview(message: Message, data: dict[str, Any], _: Gettext) -> None:
+async def preview(message: AnyMessage, data: dict[str, Any], _: Gettext) -> None:
     """The questions as members will get them, with an edit button for each."""
     lines = [f"👀 <b>{html.escape(data['title'])}</b>", ""]
     kb = InlineKeyboardBuilder()
@@ -114,7 +113,6 @@ async def preview(message: Message, data: dict[str, Any], _: Gettext) -> None:
 async def got_closing(
     call: CallbackQuery, callback_data: ProposeCb, state: FSMContext, clock: Clock, _: Gettext
 ) -> None:
-    assert isinstance(call.message, Message)
     moment = quick_closing(callback_data.value, clock.now())
     if moment is None:
         await call.answer(_("This button is no longer valid."), show_alert=True)
@@ -123,14 +121,13 @@ async def got_closing(
     await clear_buttons(call)
     await state.update_data(closes_at=moment.isoformat())
     await state.set_state(Evaluating.preview)
-    await preview(call.message, await state.get_data(), _)
+    await preview(pressed(call), await state.get_data(), _)
 
 
 @router.callback_query(ProposeCb.filter(F.action == "qedit"), StateFilter(Evaluating.preview))
 async def edit(
     call: CallbackQuery, callback_data: ProposeCb, state: FSMContext, _: Gettext
 ) -> None:
-    assert isinstance(call.message, Message)
     data = await state.get_data()
     value = callback_data.value
     if not value.isdigit() or int(value) >= len(data.get("questions", [])):
@@ -139,7 +136,7 @@ async def edit(
     await call.answer()
     await state.update_data(edit=int(value))
     await state.set_state(Evaluating.edit)
-    await call.message.answer(
+    await pressed(call).answer(
         _("Send the new text of question {number}.").format(number=int(value) + 1)
     )
 
@@ -162,12 +159,11 @@ async def edited(message: Message, state: FSMContext, _: Gettext) -> None:
 
 @router.callback_query(ProposeCb.filter(F.action == "qsecret"), StateFilter(Evaluating.preview))
 async def toggle(call: CallbackQuery, state: FSMContext, _: Gettext) -> None:
-    assert isinstance(call.message, Message)
     data = await state.get_data()
     await state.update_data(anonymous=not data["anonymous"])
     await call.answer()
     await clear_buttons(call)
-    await preview(call.message, await state.get_data(), _)
+    await preview(pressed(call), await state.get_data(), _)
 
 
 @router.callback_query(ProposeCb.filter(F.action == "qsend"), StateFilter(Evaluating.preview))
@@ -180,7 +176,6 @@ async def send(
     _: Gettext,
 ) -> None:
     """Check the role and the time again, then send."""
-    assert isinstance(call.message, Message)
     data = await state.get_data()
     if member is None or not await may_propose(session, member, int(data.get("group", -1))):
         await call.answer(_("Only the coordinators of this group can do this."), show_alert=True)
@@ -205,4 +200,4 @@ async def send(
     await state.clear()
     await call.answer()
     await clear_buttons(call)
-    await call.message.answer(_("Sent. You will get the results when it closes."))
+    await pressed(call).answer(_("Sent. You will get the results when it closes."))

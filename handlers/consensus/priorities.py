@@ -22,7 +22,7 @@ from bot.consensus.views import ProposeCb, cancel_keyboard, closing_keyboard, gr
 from bot.core.clock import Clock
 from bot.polls.closing import check_closing, quick_closing
 from bot.polls.service import MAX_OPTIONS, MIN_OPTIONS, Problem, parse_options
-from handlers.ui import clear_buttons
+from handlers.ui import clear_buttons, pressed
 from models.consensus import Priorities, PriorityMode
 from models.member import Member
 
@@ -68,7 +68,6 @@ async def pick_group(
     session: AsyncSession,
     _: Gettext,
 ) -> None:
-    assert isinstance(call.message, Message)
     value = callback_data.value
     group_id = int(value) if value.isdigit() and len(value) < 10 else -1
     if member is None or group_id < 0 or not await may_propose(session, member, group_id):
@@ -78,7 +77,7 @@ async def pick_group(
     await clear_buttons(call)
     await state.set_state(Ranking.title)
     await state.set_data({"group": group_id, "locale": member.locale})
-    await call.message.answer(
+    await pressed(call).answer(
         _("🎯 <b>Priorities</b>\n\nSend the question (one line)."), reply_markup=cancel_keyboard(_)
     )
 
@@ -126,7 +125,6 @@ async def got_options(message: Message, state: FSMContext, _: Gettext) -> None:
 async def got_mode(
     call: CallbackQuery, callback_data: ProposeCb, state: FSMContext, _: Gettext
 ) -> None:
-    assert isinstance(call.message, Message)
     if callback_data.value not in {m.value for m in PriorityMode}:
         await call.answer(_("This button is no longer valid."), show_alert=True)
         return
@@ -134,7 +132,7 @@ async def got_mode(
     await clear_buttons(call)
     await state.update_data(mode=callback_data.value)
     await state.set_state(Ranking.closing)
-    await call.message.answer(
+    await pressed(call).answer(
         _("When does it close?"), reply_markup=closing_keyboard(_, action="pclose")
     )
 
@@ -163,7 +161,6 @@ async def got_closing(
     _: Gettext,
 ) -> None:
     """Show exactly what members receive, with Send and Cancel."""
-    assert isinstance(call.message, Message)
     moment = quick_closing(callback_data.value, clock.now())
     if moment is None:
         await call.answer(_("This button is no longer valid."), show_alert=True)
@@ -173,13 +170,13 @@ async def got_closing(
     await state.update_data(closes_at=moment.isoformat())
     await state.set_state(Ranking.preview)
     preview = build(await state.get_data(), member, clock.now())
-    await call.message.answer(_("👀 <b>Preview</b>: this is what members receive."))
-    await call.message.answer(member_text(preview, "…", [], member.locale, member.tz, _))
+    await pressed(call).answer(_("👀 <b>Preview</b>: this is what members receive."))
+    await pressed(call).answer(member_text(preview, "…", [], member.locale, member.tz, _))
     kb = InlineKeyboardBuilder()
     kb.button(text=_("✅ Send"), callback_data=ProposeCb(action="psend"))
     kb.button(text=_("✖ Cancel"), callback_data=ProposeCb(action="cancel"))
     kb.adjust(1)
-    await call.message.answer(_("Send it?"), reply_markup=kb.as_markup())
+    await pressed(call).answer(_("Send it?"), reply_markup=kb.as_markup())
 
 
 @router.callback_query(ProposeCb.filter(F.action == "psend"), StateFilter(Ranking.preview))
@@ -192,7 +189,6 @@ async def send(
     _: Gettext,
 ) -> None:
     """Check the role and the time again, then send."""
-    assert isinstance(call.message, Message)
     data = await state.get_data()
     if member is None or not await may_propose(session, member, int(data.get("group", -1))):
         await call.answer(_("Only the coordinators of this group can do this."), show_alert=True)
@@ -207,4 +203,4 @@ async def send(
     await state.clear()
     await call.answer()
     await clear_buttons(call)
-    await call.message.answer(_("Sent. You will get the ranking when it closes."))
+    await pressed(call).answer(_("Sent. You will get the ranking when it closes."))

@@ -44,7 +44,7 @@ from handlers.consensus.conversation import (
     show_quorum,
     show_versions,
 )
-from handlers.ui import clear_buttons
+from handlers.ui import AnyMessage, clear_buttons, pressed
 from models.consensus import get_proposal
 from models.member import Member
 
@@ -83,7 +83,6 @@ async def pick_group(
     session: AsyncSession,
     _: Gettext,
 ) -> None:
-    assert isinstance(call.message, Message)
     value = callback_data.value
     group_id = int(value) if value.isdigit() and len(value) < 10 else -1
     if member is None or group_id < 0 or not await may_propose(session, member, group_id):
@@ -92,7 +91,7 @@ async def pick_group(
     await call.answer()
     await clear_buttons(call)
     await state.set_data({"draft": Draft(locale=member.locale, group_id=group_id).to_json()})
-    await ask_title(call.message, state, _)
+    await ask_title(pressed(call), state, _)
 
 
 @router.message(StateFilter(Proposing.title), *TYPED)
@@ -127,7 +126,6 @@ async def got_text(message: Message, state: FSMContext, _: Gettext) -> None:
 async def pick_language(
     call: CallbackQuery, callback_data: ProposeCb, state: FSMContext, _: Gettext
 ) -> None:
-    assert isinstance(call.message, Message)
     draft = await load(state)
     if draft is None or callback_data.value not in draft.other_locales():
         await call.answer(_("This button is no longer valid."), show_alert=True)
@@ -135,7 +133,7 @@ async def pick_language(
     await call.answer()
     await state.update_data(lang=callback_data.value)
     await state.set_state(Proposing.version)
-    await call.message.answer(
+    await pressed(call).answer(
         _(
             "Send the {language} version in one message: the title on the first line, "
             "the text below it."
@@ -180,21 +178,19 @@ async def got_attachment(message: Message, state: FSMContext, _: Gettext) -> Non
 
 @router.callback_query(ProposeCb.filter(F.action == "next"), StateFilter(Proposing.versions))
 async def versions_done(call: CallbackQuery, state: FSMContext, _: Gettext) -> None:
-    assert isinstance(call.message, Message)
     draft = await load(state)
     await call.answer()
     await clear_buttons(call)
     if draft is not None and draft.proposal_id is None:
-        await show_quorum(call.message, state, _)
+        await show_quorum(pressed(call), state, _)
     else:
-        await show_closing(call.message, state, _)
+        await show_closing(pressed(call), state, _)
 
 
 @router.callback_query(ProposeCb.filter(F.action == "quorum"), StateFilter(Proposing.quorum))
 async def got_quorum(
     call: CallbackQuery, callback_data: ProposeCb, state: FSMContext, _: Gettext
 ) -> None:
-    assert isinstance(call.message, Message)
     draft = await load(state)
     value = callback_data.value
     if draft is None or not value.isdigit() or int(value) not in QUORUMS:
@@ -204,10 +200,12 @@ async def got_quorum(
     await save(state, draft)
     await call.answer()
     await clear_buttons(call)
-    await show_closing(call.message, state, _)
+    await show_closing(pressed(call), state, _)
 
 
-async def set_closing(message: Message, state: FSMContext, moment: datetime, **ctx: Any) -> None:
+async def set_closing(
+    message: AnyMessage, state: FSMContext, moment: datetime, **ctx: Any
+) -> None:
     draft = await load(state)
     if draft is None:
         return
@@ -234,19 +232,17 @@ async def typed_closing(
 async def quick(
     call: CallbackQuery, callback_data: ProposeCb, state: FSMContext, clock: Clock, **ctx: Any
 ) -> None:
-    assert isinstance(call.message, Message)
     moment = quick_closing(callback_data.value, clock.now())
     if moment is None:
         await call.answer(ctx["_"]("This button is no longer valid."), show_alert=True)
         return
     await call.answer()
     await clear_buttons(call)
-    await set_closing(call.message, state, moment, clock=clock, **ctx)
+    await set_closing(pressed(call), state, moment, clock=clock, **ctx)
 
 
 @router.callback_query(ProposeCb.filter(F.action == "secret"), StateFilter(Proposing.preview))
 async def toggle_secret(call: CallbackQuery, state: FSMContext, **ctx: Any) -> None:
-    assert isinstance(call.message, Message)
     draft = await load(state)
     if draft is None or draft.proposal_id is not None:
         await call.answer()
@@ -256,7 +252,7 @@ async def toggle_secret(call: CallbackQuery, state: FSMContext, **ctx: Any) -> N
     await call.answer()
     await clear_buttons(call)
     await show_preview(
-        call.message,
+        pressed(call),
         state,
         draft,
         ctx["member"],
@@ -278,7 +274,6 @@ async def send(
     _: Gettext,
 ) -> None:
     """Check everything again as it stands now, then open the round."""
-    assert isinstance(call.message, Message)
     draft = await load(state)
     if draft is None or member is None:
         await call.answer(_("This button is no longer valid."), show_alert=True)
@@ -297,7 +292,7 @@ async def send(
     await state.clear()
     await call.answer()
     await clear_buttons(call)
-    await call.message.answer(
+    await pressed(call).answer(
         _("Sent: round {number} is open. You will see the objections when it closes.").format(
             number=round_.number
         )
@@ -306,11 +301,10 @@ async def send(
 
 @router.callback_query(ProposeCb.filter(F.action == "cancel"))
 async def cancel(call: CallbackQuery, state: FSMContext, _: Gettext) -> None:
-    assert isinstance(call.message, Message)
     await call.answer()
     await clear_buttons(call)
     await state.clear()
-    await call.message.answer(_("Cancelled: nothing was sent."))
+    await pressed(call).answer(_("Cancelled: nothing was sent."))
 
 
 @router.callback_query(ProposeCb.filter())

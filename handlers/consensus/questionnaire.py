@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -32,6 +31,7 @@ from bot.consensus.questionnaire_views import (
     summary_text,
 )
 from bot.core.clock import Clock
+from handlers.ui import replace_message
 from models.consensus import (
     QuestionKind,
     Questionnaire,
@@ -83,15 +83,6 @@ async def leave_text_state(state: FSMContext) -> None:
         await state.set_state(None)
 
 
-async def show(call: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    assert isinstance(call.message, Message)
-    try:
-        await call.message.edit_text(text, reply_markup=markup)
-    except TelegramBadRequest as exc:
-        if "not modified" not in exc.message:
-            await call.message.answer(text, reply_markup=markup)
-
-
 async def step(
     action: str,
     data: QuestionCb,
@@ -141,20 +132,20 @@ async def tap(
     await call.answer()
     if action == "send":
         await leave_text_state(state)
-        await show(call, _("✅ Thank you! Your answers were sent."), None)
+        await replace_message(call, _("✅ Thank you! Your answers were sent."), None)
     elif action == "later":
         await leave_text_state(state)
         note = _("⏸ Your answers so far are kept. Tap to continue whenever you like.")
-        await show(call, note, intro_keyboard(questionnaire, _))
+        await replace_message(call, note, intro_keyboard(questionnaire, _))
     elif action == "tick":
         text = question_text(questionnaire, progress.position, progress.answers, _)
-        await show(
+        await replace_message(
             call,
             text,
             question_keyboard(questionnaire, progress.position, _, mask=callback_data.value),
         )
     else:
-        await show(call, *await screen(questionnaire, progress, state, _))
+        await replace_message(call, *await screen(questionnaire, progress, state, _))
 
 
 @router.message(StateFilter(Answering.text), F.text, ~F.text.startswith("/"))

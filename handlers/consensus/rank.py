@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from aiogram import F, Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.consensus.priorities import RankResult, check_picks, in_audience, parse_picks, rank
@@ -19,6 +19,7 @@ from bot.consensus.priority_views import (
 )
 from bot.core.app import App
 from bot.core.clock import Clock
+from handlers.ui import replace_message
 from models.consensus import Priorities, get_priorities, has_ranked
 from models.group import get_group
 from models.member import Member
@@ -74,7 +75,6 @@ async def pick(
     _: Gettext,
 ) -> None:
     """Show the picks so far and what can still be tapped."""
-    assert isinstance(call.message, Message)
     found = await checked(session, callback_data.c, member, callback_data.picks, clock)
     if isinstance(found, RankResult):
         await call.answer(refusal(found, _), show_alert=True)
@@ -84,7 +84,7 @@ async def pick(
     name = await audience(session, consultation, member.locale, app, _)
     text = member_text(consultation, name, picks, member.locale, member.tz, _)
     await call.answer()
-    await call.message.edit_text(text, reply_markup=member_keyboard(consultation, picks, _))
+    await replace_message(call, text, member_keyboard(consultation, picks, _))
 
 
 @router.callback_query(RankSubmitCb.filter())
@@ -98,7 +98,6 @@ async def submit(
     _: Gettext,
 ) -> None:
     """Store the secret ranking, then show it as counted."""
-    assert isinstance(call.message, Message)
     found = await checked(session, callback_data.c, member, callback_data.picks, clock)
     if isinstance(found, RankResult):
         await call.answer(refusal(found, _), show_alert=True)
@@ -113,6 +112,6 @@ async def submit(
     name = await audience(session, consultation, member.locale, app, _)
     note = _("✅ Your secret ranking was counted. Thank you!")
     await call.answer(note)
-    await call.message.edit_text(
-        member_text(consultation, name, picks, member.locale, member.tz, _, note)
+    await replace_message(
+        call, member_text(consultation, name, picks, member.locale, member.tz, _, note)
     )

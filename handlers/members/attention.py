@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from aiogram import F, Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.delivery.attention import digest_changed
 from bot.members.attention import apply, attention_screen
 from bot.members.callbacks import AttentionCb
+from handlers.ui import pressed, replace_message
 from models.member import Member, MemberStatus
 
 router = Router(name=__name__)
@@ -29,7 +30,6 @@ async def change_attention(
     clock: Clock,
 ) -> None:
     """Show the screen, or apply the change and show it again."""
-    assert isinstance(call.message, Message)
     if member is None or member.status == MemberStatus.ONBOARDING:
         await call.answer(_("This button is no longer valid."), show_alert=True)
         return
@@ -44,6 +44,6 @@ async def change_attention(
     await call.answer(_("Saved.") if action != "show" else None)
     text, markup = attention_screen(member, _)
     if action == "show":
-        await call.message.answer(text, reply_markup=markup)
+        await pressed(call).answer(text, reply_markup=markup)
     else:
-        await call.message.edit_text(text, reply_markup=markup)
+        await replace_message(call, text, markup)

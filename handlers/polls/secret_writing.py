@@ -94,8 +94,8 @@ async def block_confirmed(
     app: App,
     bot: Bot,
 ) -> None:
-    """The block counts with the reason this button's message replies to."""
-    assert isinstance(call.message, Message)
+    """The block counts with the reason this button's message replies to (an old message
+    comes without it: the vote then asks for the reason again)."""
     if member is None:
         await call.answer(refusal(VoteResult.NOT_FOR_YOU, _), show_alert=True)
         return
@@ -103,7 +103,7 @@ async def block_confirmed(
     if callback_data.option not in allowed:
         await call.answer(refusal(VoteResult.OUT_OF_RANGE, _), show_alert=True)
         return
-    replied = call.message.reply_to_message
+    replied = call.message.reply_to_message if isinstance(call.message, Message) else None
     reason = None
     if replied is not None and replied.from_user and replied.from_user.id == member.telegram_id:
         voice = replied.voice.file_id if replied.voice else None

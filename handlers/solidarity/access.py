@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from aiogram import F, Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.filters import ActiveMember, network_admin
+from handlers.ui import AnyMessage, pressed
 from models.member import Member
 from models.solidarity import CaseStatus, SolidarityCase, get_case
 
@@ -55,7 +56,6 @@ async def admin_case(
     return case
 
 
-def tapped(call: CallbackQuery) -> Message:
-    """The message whose button was tapped."""
-    assert isinstance(call.message, Message)
-    return call.message
+def tapped(call: CallbackQuery) -> AnyMessage:
+    """The message whose button was tapped: complete, or only its chat and id when old."""
+    return pressed(call)

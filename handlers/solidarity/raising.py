@@ -22,7 +22,7 @@ from bot.solidarity.callbacks import RaiseCb, SolidarityCb
 from bot.solidarity.questions import QUESTIONS, country_matches
 from bot.solidarity.service import AFFECTED, ASKS, MAX_NAME, MAX_TEXT, new_draft, submit
 from handlers.solidarity.access import solidarity_router, tapped
-from handlers.ui import clean_text, clear_buttons
+from handlers.ui import AnyMessage, clean_text, clear_buttons, show
 from models.member import Member
 
 router = solidarity_router(__name__)
@@ -59,14 +59,16 @@ class Tap(Filter):
         return found
 
 
-async def ask(message: Message, state: FSMContext, _: Gettext, step: str) -> None:
+async def ask(message: AnyMessage, state: FSMContext, _: Gettext, step: str) -> None:
     """Put the conversation on `step` and ask its question."""
     await state.set_state(getattr(RaiseCase, step))
     text, markup = QUESTIONS[step](await state.get_data(), _)
     await message.answer(text, reply_markup=markup)
 
 
-async def goto(message: Message, state: FSMContext, _: Gettext, step: str, **answers: Any) -> None:
+async def goto(
+    message: AnyMessage, state: FSMContext, _: Gettext, step: str, **answers: Any
+) -> None:
     """Keep `answers` and go forward to `step`."""
     data = await state.get_data()
     await state.update_data(steps=[*data.get("steps", []), step], **answers)
@@ -88,10 +90,10 @@ async def redraw(call: CallbackQuery, state: FSMContext, _: Gettext, **answers: 
     await state.update_data(**answers)
     step = (await state.get_state() or ":").split(":", 1)[1]
     text, markup = QUESTIONS[step](await state.get_data(), _)
-    await tapped(call).edit_text(text, reply_markup=markup)
+    await show(tapped(call), text, markup)
 
 
-async def start(message: Message, state: FSMContext, member: Member, _: Gettext) -> None:
+async def start(message: AnyMessage, state: FSMContext, member: Member, _: Gettext) -> None:
     """Begin a new case."""
     await state.set_data(new_draft(member))
     await goto(message, state, _, "what")

@@ -21,7 +21,7 @@ from bot.solidarity.callbacks import AlertCb
 from bot.solidarity.service import MAX_ORGANISATION, MAX_TEXT, organisation_key
 from bot.solidarity.views import actions_keyboard, button, keyboard
 from handlers.solidarity.access import solidarity_router, tapped
-from handlers.ui import clean_text, clear_buttons
+from handlers.ui import AnyMessage, clean_text, clear_buttons, edit_buttons
 from models.member import Member, list_admins
 from models.solidarity import (
     SolidarityCase,
@@ -103,7 +103,10 @@ async def act(
     response.seen_at = response.seen_at or clock.now()
     response.updated_at = clock.now()
     await call.answer(_("Thank you: noted."))
-    await tapped(call).edit_reply_markup(reply_markup=actions_keyboard(case, response.actions, _))
+    markup = actions_keyboard(case, response.actions, _)
+    if not await edit_buttons(call, markup):
+        text = _("Which of these can you do? Tap each one you will take on.")
+        await tapped(call).answer(text, reply_markup=markup)
 
 
 @router.callback_query(AlertCb.filter(F.action == "sign"))
@@ -132,7 +135,7 @@ async def sign(
 
 
 async def ask_confirm(
-    message: Message,
+    message: AnyMessage,
     state: FSMContext,
     member: Member,
     case_id: int,

@@ -27,7 +27,7 @@ from bot.solidarity.service import (
 )
 from bot.solidarity.views import audience_keyboard, language_keyboard
 from handlers.solidarity.access import admin_case, solidarity_router, tapped
-from handlers.ui import clear_buttons, replace_message
+from handlers.ui import clear_buttons, edit_buttons, replace_message
 from models.member import Member
 from models.solidarity import CaseStatus
 
@@ -141,10 +141,9 @@ async def audience(
     groups = await group_names(session, member.locale, settings.default_locale)
     if callback_data.action == "aud":
         case.audience = toggle_audience(case.audience, callback_data.value)
-        markup = audience_keyboard(case, groups, member.locale, _)
-        await replace_message(call, tapped(call).html_text, markup)
-        return
     markup = audience_keyboard(case, groups, member.locale, _)
+    if callback_data.action == "aud" and await edit_buttons(call, markup):
+        return
     text = _("Who receives the alert? Everyone, or any of the regions, languages and groups.")
     await tapped(call).answer(text, reply_markup=markup)
 
