@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.fake_telegram import ApiCall, FakeTelegram
+from bot.sandbox.telegram import ApiCall, FakeTelegram
 
 
 class BotClient:

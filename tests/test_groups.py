@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.groups.callbacks import GroupCb
+from bot.sandbox.telegram import FakeTelegram
 from models.group import GroupRemoval, MembershipStatus
 from tests.conftest import add_member
-from tests.fake_telegram import FakeTelegram
 from tests.groupkit import (
     add_to_group,
     expect_call,

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.sandbox.telegram import FakeTelegram
 from models.group import GroupMembership, GroupRole, GroupTranslation, WorkingGroup
 from models.member import Member
 from models.poll import (
@@ -24,7 +25,6 @@ from models.poll import (
 )
 from tests.botclient import BotClient
 from tests.conftest import add_member
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
