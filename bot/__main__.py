@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run | worker | migrate | admin promote|demote ID | seed FILE`."""
+"""Command line: `python -m bot run | sandbox | worker | migrate | admin | seed FILE`."""
 
 from __future__ import annotations
 
@@ -93,6 +93,10 @@ def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = ap.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot with long polling (default)")
+    box = sub.add_parser("sandbox", help="run the bot against a local stand-in for Telegram")
+    box.add_argument("--host", help="address of the chat page (default 127.0.0.1)")
+    box.add_argument("--port", type=int, help="port of the chat page (default 8080)")
+    sub.add_parser("start", help="`run` when BOT_TOKEN is set, else `sandbox` (`make run`)")
     sub.add_parser("worker", help="run only the delivery engine and the scheduler (no polling)")
     mig = sub.add_parser("migrate", help="apply database migrations")
     mig.add_argument("revision", nargs="?", default="head")
@@ -113,8 +117,17 @@ def main(argv: list[str] | None = None) -> int:
     # aiogram logs a line for every update handled; under load that is most of the log and a
     # measurable share of the CPU. Failures are still logged (bot.core.errors).
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
-    settings = load_settings()
     command = args.command or "run"
+    if command in ("sandbox", "start"):
+        from bot.sandbox.run import SandboxEnv
+        from bot.sandbox.run import main as sandbox
+
+        if command == "sandbox":
+            return sandbox(args.host, args.port)
+        if not SandboxEnv().bot_token:
+            return sandbox()
+        command = "run"
+    settings = load_settings()
     if command == "migrate":
         asyncio.run(_migrate(settings, args.revision))
     elif command == "admin":

@@ -1,0 +1,200 @@
+"""Run the real bot against the in-process stand-in for Telegram, with the chat page beside it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import signal
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.core.app import App
+from bot.core.clock import FakeClock
+from bot.core.config import DEFAULT_DATA_DIR, load_settings
+from bot.delivery.scheduler import scheduler_of
+from bot.sandbox.people import FIRST_FREE_ID, READY_MADE, Person
+from bot.sandbox.telegram import FakeTelegram
+
+SANDBOX_TOKEN = "123456:SANDBOX-NOT-A-REAL-TOKEN"
+TELEGRAM_HOST = "api.telegram.org"
+REAL_TOKEN = re.compile(r"^\d{5,15}:[A-Za-z0-9_-]{30,}$")
+
+
+class SandboxEnv(BaseSettings):
+    """The few settings the sandbox reads (the bot's own settings would demand a token)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: str = ""
+    telegram_api_url: str = "https://api.telegram.org"
+    data_dir: Path = DEFAULT_DATA_DIR
+    sandbox_host: str = "127.0.0.1"
+    sandbox_port: int = 8080
+
+
+def refusal(env: SandboxEnv) -> str | None:
+    """Why the sandbox must not start: a real token aimed at the real Telegram means a real bot
+    is configured here, and sandbox people must never mix with its members."""
+    if REAL_TOKEN.match(env.bot_token.strip()) and TELEGRAM_HOST in env.telegram_api_url:
+        return (
+            "error: BOT_TOKEN looks like a real token and TELEGRAM_API_URL is Telegram's; "
+            "the sandbox refuses to run beside a real bot (unset BOT_TOKEN to try the sandbox)"
+        )
+    return None
+
+
+class Sandbox:
+    """The stand-in Telegram, the real bot polling it, the people and a movable clock."""
+
+    def __init__(self, data_dir: Path, *, clock: FakeClock | None = None) -> None:
+        self.folder = data_dir / "sandbox"
+        self.clock = clock or FakeClock()
+        self.fake = FakeTelegram(SANDBOX_TOKEN)
+        self.app: App | None = None
+        self.people: list[Person] = []
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def db_file(self) -> Path:
+        return self.folder / "sandbox.sqlite3"
+
+    @property
+    def people_file(self) -> Path:
+        return self.folder / "people.json"
+
+    async def start(self) -> None:
+        """Stand-in first, then the bot exactly as `python -m bot run` builds it."""
+        from bot.sandbox.content import fill, has_content
+        from bot.wiring import build_app
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.fake = FakeTelegram(SANDBOX_TOKEN)
+        self.fake.clock = lambda: self.clock.now().timestamp()
+        await self.fake.start()
+        settings = load_settings(
+            bot_token=SANDBOX_TOKEN,
+            telegram_api_url=self.fake.base_url,
+            database_url=f"sqlite+aiosqlite:///{self.db_file.as_posix()}",
+            redis_url=None,
+            webhook_url=None,
+            data_dir=self.folder,
+            admin_ids=[p.user_id for p in READY_MADE if p.role == "admin"],
+            open_registration=True,
+            quiet_hours=False,
+        )
+        self.app = app = await build_app(settings, clock=self.clock)
+        self.people = self._load_people()
+        for person in self.people:
+            self.fake.add_user(person.user_id, person.name, language_code=person.locale)
+        async with app.sessionmaker() as session:
+            filled = await has_content(session)
+        if not filled:
+            await fill(app, self.clock.now())
+        self._task = asyncio.create_task(
+            app.dp.start_polling(
+                app.bot,
+                handle_signals=False,
+                close_bot_session=False,
+                polling_timeout=1,
+                allowed_updates=app.dp.resolve_used_update_types(),
+            )
+        )
+        for _ in range(500):
+            if app.dp._running_lock.locked():
+                break
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        """Stop polling (services stop with it), close the bot, then the stand-in."""
+        if self.app is not None and self._task is not None:
+            with contextlib.suppress(RuntimeError):
+                await self.app.dp.stop_polling()
+            await asyncio.wait_for(self._task, 30)
+            await self.app.close()
+        self.app, self._task = None, None
+        await self.fake.stop()
+
+    async def reset(self) -> None:
+        """Forget everything: a fresh database, the ready-made people and content again."""
+        await self.stop()
+        for path in (self.db_file, self.people_file):
+            path.unlink(missing_ok=True)
+        self.clock = FakeClock()
+        await self.start()
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the bot's clock; the scheduler looks for what became due at once."""
+        self.clock.advance(delta)
+        if self.app is not None and (scheduler := scheduler_of(self.app)) is not None:
+            scheduler.wake()
+
+    def add_person(self, name: str, locale: str, country: str, timezone: str) -> Person:
+        """A new Telegram user who has not met the bot yet."""
+        user_id = max([FIRST_FREE_ID - 1, *(p.user_id for p in self.people)]) + 1
+        person = Person(user_id, name, locale, country, timezone, registered=False)
+        self.people.append(person)
+        self.fake.add_user(user_id, name, language_code=locale)
+        self.people_file.write_text(
+            json.dumps([p.to_json() for p in self.people if p.user_id >= FIRST_FREE_ID]),
+            encoding="utf-8",
+        )
+        return person
+
+    def _load_people(self) -> list[Person]:
+        """The ready-made people and those the visitor created before."""
+        people = list(READY_MADE)
+        with contextlib.suppress(FileNotFoundError, ValueError, TypeError):
+            saved: list[dict[str, Any]] = json.loads(self.people_file.read_text("utf-8"))
+            people += [Person(**item) for item in saved]
+        return people
+
+
+async def serve(host: str, port: int, data_dir: Path, *, prefix: str = "no BOT_TOKEN: ") -> None:
+    """Run the sandbox and its page until interrupted."""
+    from bot.sandbox.web import create_web_app
+
+    sandbox = Sandbox(data_dir)
+    await sandbox.start()
+    runner = web.AppRunner(create_web_app(sandbox), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    bound_host, bound_port = runner.addresses[0][:2]
+    print(
+        f"{prefix}local sandbox at http://{bound_host}:{bound_port}, nothing is sent to Telegram",
+        flush=True,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        await sandbox.stop()
+
+
+def main(host: str | None = None, port: int | None = None) -> int:
+    """`python -m bot sandbox`: refuse beside a real bot, else serve (exit 2 when refused)."""
+    env = SandboxEnv()
+    reason = refusal(env)
+    if reason is not None:
+        print(reason, file=sys.stderr)
+        return 2
+    asyncio.run(
+        serve(
+            host or env.sandbox_host,
+            env.sandbox_port if port is None else port,
+            env.data_dir,
+            prefix="" if env.bot_token else "no BOT_TOKEN: ",
+        )
+    )
+    return 0
