@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "run"
     if command in ("sandbox", "start"):
         from bot.sandbox.run import SandboxEnv
-        from bot.sandbox.run import main as sandbox
+        from bot.sandbox.serve import main as sandbox
 
         if command == "sandbox":
             return sandbox(args.host, args.port)

@@ -6,13 +6,10 @@ import asyncio
 import contextlib
 import json
 import re
-import signal
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.core.app import App
@@ -154,47 +151,3 @@ class Sandbox:
             saved: list[dict[str, Any]] = json.loads(self.people_file.read_text("utf-8"))
             people += [Person(**item) for item in saved]
         return people
-
-
-async def serve(host: str, port: int, data_dir: Path, *, prefix: str = "no BOT_TOKEN: ") -> None:
-    """Run the sandbox and its page until interrupted."""
-    from bot.sandbox.web import create_web_app
-
-    sandbox = Sandbox(data_dir)
-    await sandbox.start()
-    runner = web.AppRunner(create_web_app(sandbox), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    bound_host, bound_port = runner.addresses[0][:2]
-    print(
-        f"{prefix}local sandbox at http://{bound_host}:{bound_port}, nothing is sent to Telegram",
-        flush=True,
-    )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        await runner.cleanup()
-        await sandbox.stop()
-
-
-def main(host: str | None = None, port: int | None = None) -> int:
-    """`python -m bot sandbox`: refuse beside a real bot, else serve (exit 2 when refused)."""
-    env = SandboxEnv()
-    reason = refusal(env)
-    if reason is not None:
-        print(reason, file=sys.stderr)
-        return 2
-    asyncio.run(
-        serve(
-            host or env.sandbox_host,
-            env.sandbox_port if port is None else port,
-            env.data_dir,
-            prefix="" if env.bot_token else "no BOT_TOKEN: ",
-        )
-    )
-    return 0
