@@ -56,7 +56,7 @@ function openPanel(userId) {
   node.querySelector(".close").addEventListener("click", () => closePanel(userId));
   node.querySelector(".composer").addEventListener("submit", (event) => {
     event.preventDefault();
-    const input = node.querySelector(".text");
+    const input = node.querySelector(".composer input");
     const text = input.value;
     if (!text.trim()) return;
     input.value = "";
