@@ -110,6 +110,10 @@ async def test_clock_moves_and_reset_starts_over(page: tuple) -> None:
     moved = await diego.post("/api/clock", {"hours": 24})
     assert moved["now"] >= (before.replace(microsecond=0)).isoformat()
     assert (sandbox.clock.now() - before).total_seconds() >= 24 * 3600
+    nothing_before = sandbox.clock.now()
+    jumped = await diego.post("/api/next", {})
+    assert jumped["kind"]  # the poll's reminder or closing, or a meeting reminder
+    assert sandbox.clock.now() > nothing_before
     await diego.post("/api/reset", {})
     assert (await diego.chat())["messages"] == []
     assert abs((sandbox.clock.now() - before).total_seconds()) < 60
@@ -181,3 +185,16 @@ async def test_command_line(tmp_path: Path) -> None:
         started.terminate()
         await asyncio.wait_for(started.wait(), 30)
     assert started.returncode == 0
+
+
+async def test_next_event_runs_it(page: tuple) -> None:
+    """The next event is the poll's reminder: Layla, who has not answered, is reminded."""
+    _sandbox, base, http = page
+    layla = PageUser(http, base, LAYLA)
+    await layla.wait_text("ورشتنا")
+    await layla.wait_for(lambda ms: any(m.get("file") for m in ms))
+    count = len(await layla.bot_messages())
+    jumped = await layla.post("/api/next", {})
+    assert jumped["kind"] == "poll_remind", jumped
+    reminded = await layla.wait_for(lambda ms: len(ms) > count)
+    assert "ورشتنا" in reminded[-1]["html"]

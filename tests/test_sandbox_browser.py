@@ -96,6 +96,26 @@ async def visit(browser: Browser, base: str) -> None:
         await tap(browser, NEWCOMER_ID, "Unirme")
         await sees(browser, NEWCOMER_ID, "Te uniste a Mujeres y DESC")
 
+        # The open consultation, answered; the meeting in Bogotá's time, and its calendar file.
+        await say(browser, NEWCOMER_ID, "/polls")
+        await tap(browser, NEWCOMER_ID, "🗳 ¿Qué tema")
+        await tap(browser, NEWCOMER_ID, "1. Vivienda", exact=True)
+        await tap(browser, NEWCOMER_ID, "Añadir un comentario")  # offered once the vote is in
+        await say(browser, NEWCOMER_ID, "/meetings")
+        await tap(browser, NEWCOMER_ID, "Llamada para planificar el taller")
+        await sees(browser, NEWCOMER_ID, "09:00 (hora de Colombia, UTC−05:00)")
+        await tap(browser, NEWCOMER_ID, "Archivo de calendario")
+        link = await browser.wait_for(f"{panel(NEWCOMER_ID)}//a[@class='file']")
+        calendar = await browser.run("return fetch(arguments[0].href).then(r => r.text())", link)
+        assert calendar.startswith("BEGIN:VCALENDAR") and "Llamada para planificar" in calendar
+        assert (await browser.run("return arguments[0].download;", link)).endswith(".ics")
+
+        # The coordinator's panel, beside it, counts the answer.
+        await say(browser, COORDINATOR_ID, "/polls")
+        await tap(browser, COORDINATOR_ID, "📊")
+        await sees(browser, COORDINATOR_ID, "Respuestas: 1")
+        await sees(browser, COORDINATOR_ID, "1. Vivienda: 1 (100%)")
+
         # A third panel, in Arabic: the open poll reads right to left.
         await browser.run(
             "const s = document.getElementById('person'); s.value = arguments[0];", LAYLA

@@ -132,6 +132,25 @@ class Sandbox:
         if self.app is not None and (scheduler := scheduler_of(self.app)) is not None:
             scheduler.wake()
 
+    async def to_next_event(self) -> str | None:
+        """Move the clock just past the next scheduled job (a reminder, a closing, ...) and
+        say which kind it is; None when nothing is scheduled."""
+        from sqlalchemy import select
+
+        from models.job import Job, JobStatus
+
+        if self.app is None:
+            return None
+        async with self.app.sessionmaker() as session:
+            job = await session.scalar(
+                select(Job).where(Job.status == JobStatus.PENDING).order_by(Job.due_at).limit(1)
+            )
+        if job is None:
+            return None
+        delta = job.due_at - self.clock.now() + timedelta(seconds=1)
+        self.advance(max(delta, timedelta(0)))
+        return job.kind
+
     def add_person(self, name: str, locale: str, country: str, timezone: str) -> Person:
         """A new Telegram user who has not met the bot yet."""
         user_id = max([FIRST_FREE_ID - 1, *(p.user_id for p in self.people)]) + 1

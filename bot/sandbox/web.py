@@ -41,6 +41,7 @@ def create_web_app(sandbox: Sandbox) -> web.Application:
     app.router.add_get("/api/answer", answer)
     app.router.add_get("/api/file/{file_id}", download)
     app.router.add_post("/api/clock", clock)
+    app.router.add_post("/api/next", next_event)
     app.router.add_post("/api/reset", reset)
     return app
 
@@ -282,6 +283,15 @@ async def clock(request: web.Request) -> web.Response:
     hours = _int(data["hours"], 1, MAX_HOURS)
     sandbox.advance(timedelta(hours=hours))
     return web.json_response({"now": sandbox.clock.now().isoformat(timespec="seconds")})
+
+
+async def next_event(request: web.Request) -> web.Response:
+    """Jump to the next scheduled event (the page's "next event" button)."""
+    sandbox = _sandbox(request)
+    kind = await sandbox.to_next_event()
+    return web.json_response(
+        {"kind": kind, "now": sandbox.clock.now().isoformat(timespec="seconds")}
+    )
 
 
 async def reset(request: web.Request) -> web.Response:

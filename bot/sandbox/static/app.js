@@ -264,6 +264,11 @@ async function main() {
   document.getElementById("plus-day").addEventListener("click", async () => {
     showClock((await api("/api/clock", {hours: 24})).now);
   });
+  document.getElementById("next-event").addEventListener("click", async () => {
+    const moved = await api("/api/next", {});
+    showClock(moved.now);
+    if (!moved.kind) alert("Nothing is scheduled.");
+  });
   document.getElementById("reset").addEventListener("click", async () => {
     if (!confirm("Start over with the ready-made content?")) return;
     await api("/api/reset", {});
