@@ -52,6 +52,24 @@ async def test_newcomer_onboards_and_joins_a_group(page: tuple) -> None:
     await diego.tap("Unirme")
     await diego.wait_text("Te uniste a <b>Mujeres y DESC</b>")
 
+    # The personal link to the group's chat: opening it joins the chat, once.
+    shown = await diego.wait_for(
+        lambda ms: any("url" in b for m in ms for r in m.get("buttons", []) for b in r)
+    )
+    link = next(b["url"] for m in shown for row in m.get("buttons", []) for b in row if "url" in b)
+    joined = await diego.post("/api/join", {"user": NEWCOMER_ID, "link": link})
+    assert not joined["requested"]
+    chats = await diego.get(f"/api/chats?user={NEWCOMER_ID}")
+    assert [c["id"] for c in chats] == [NEWCOMER_ID, joined["chat"]]
+    assert sandbox.fake.chat_members(joined["chat"])[NEWCOMER_ID] == "member"
+    await diego.post("/api/join", {"user": NEWCOMER_ID, "link": link}, 400)
+    await diego.post("/api/send", {"user": NEWCOMER_ID, "chat": joined["chat"], "text": "¡Hola!"})
+    group_chat = await diego.get(f"/api/messages?user={NEWCOMER_ID}&chat={joined['chat']}")
+    assert group_chat["messages"][-1]["html"] == "¡Hola!"
+    assert group_chat["messages"][-1]["sender"] == "Diego"
+    carmen = await diego.get(f"/api/chats?user={COORDINATOR_ID}")
+    assert joined["chat"] in [c["id"] for c in carmen]
+
     async with sandbox.app.sessionmaker() as session:
         member = await session.scalar(select(Member).where(Member.telegram_id == NEWCOMER_ID))
         assert member is not None

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.sandbox.content import SHOWCASE_CHAT
 from bot.sandbox.people import COORDINATOR_ID, NEWCOMER_ID
 from tests.conftest import ON_CI
 from tests.harness import ROOT
@@ -137,3 +138,10 @@ async def visit(browser: Browser, base: str) -> None:
         assert await browser.run("return window.innerWidth;") == 360
         assert await browser.run(OVERFLOWS) == []
         (ARTIFACTS / "phone.png").write_bytes(await browser.screenshot())
+
+        # The personal invite link opens the group's chat in the same panel.
+        await tap(browser, NEWCOMER_ID, "Entrar al chat del grupo")
+        await say(browser, NEWCOMER_ID, "¡Hola a todas!")
+        await sees(browser, NEWCOMER_ID, "¡Hola a todas!")
+        chosen = await browser.wait_for(f"{panel(NEWCOMER_ID)}//select[@class='chat-select']")
+        assert int(await browser.run("return arguments[0].value;", chosen)) == SHOWCASE_CHAT

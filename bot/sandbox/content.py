@@ -16,11 +16,13 @@ from bot.meetings.jobs import announce
 from bot.polls.jobs import launch_poll
 from bot.polls.service import Draft, save_poll
 from bot.sandbox.people import COORDINATOR_ID, READY_MADE
-from models.group import GroupMembership, GroupRole, WorkingGroup
+from models.group import GroupMembership, GroupRole, MembershipStatus, WorkingGroup
 from models.member import Member, MemberStatus, Role
 
 SEED_FILE = Path(__file__).resolve().parents[2] / "seed" / "working_groups.yaml"
 SHOWCASE_GROUP = "women_escr"
+SHOWCASE_CHAT = -1_007_000_000_001  # the showcase group's linked chat in the stand-in
+CHAT_TITLES = {SHOWCASE_GROUP: "Women and ESCR · Mujeres y DESC"}
 
 POLL_VERSIONS = {
     "en": ("Which topic should our next workshop cover?", ["Housing", "Water", "Food"]),
@@ -36,6 +38,29 @@ async def has_content(session: AsyncSession) -> bool:
     return await session.scalar(select(WorkingGroup.id).limit(1)) is not None
 
 
+async def linked_chats(app: App) -> list[tuple[int, str, list[tuple[int, str]]]]:
+    """Each linked group chat with its title and its active members (id, group role), to set
+    them up again in a new stand-in after a restart."""
+    async with app.sessionmaker() as session:
+        groups = (
+            await session.scalars(select(WorkingGroup).where(WorkingGroup.chat_id.is_not(None)))
+        ).all()
+        found = []
+        for group in groups:
+            rows = await session.execute(
+                select(Member.telegram_id, GroupMembership.role)
+                .join(GroupMembership, GroupMembership.member_id == Member.id)
+                .where(
+                    GroupMembership.group_id == group.id,
+                    GroupMembership.status == MembershipStatus.ACTIVE,
+                )
+            )
+            found.append(
+                (int(group.chat_id or 0), group.code, [(int(t), str(r)) for t, r in rows])
+            )
+        return found
+
+
 async def fill(app: App, now: datetime) -> None:
     """Groups from the seed file, the registered ready-made people in the showcase group (the
     coordinator coordinating it), an open poll for that group and its meeting next week."""
@@ -45,6 +70,7 @@ async def fill(app: App, now: datetime) -> None:
             select(WorkingGroup).where(WorkingGroup.code == SHOWCASE_GROUP)
         )
         assert group is not None
+        group.chat_id = SHOWCASE_CHAT
         members: dict[int, Member] = {}
         for person in READY_MADE:
             if not person.registered:

@@ -68,7 +68,7 @@ class Sandbox:
 
     async def start(self) -> None:
         """Stand-in first, then the bot exactly as `python -m bot run` builds it."""
-        from bot.sandbox.content import fill, has_content
+        from bot.sandbox.content import CHAT_TITLES, fill, has_content, linked_chats
         from bot.wiring import build_app
 
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -94,6 +94,12 @@ class Sandbox:
             filled = await has_content(session)
         if not filled:
             await fill(app, self.clock.now())
+        for chat_id, code, members in await linked_chats(app):
+            self.fake.add_group(chat_id, CHAT_TITLES.get(code, code))
+            self.fake.set_bot_admin(chat_id)
+            for user_id, role in members:
+                status = "administrator" if role == "coordinator" else "member"
+                self.fake.add_chat_member(chat_id, user_id, status)
         self._task = asyncio.create_task(
             app.dp.start_polling(
                 app.bot,

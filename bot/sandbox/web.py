@@ -39,6 +39,7 @@ def create_web_app(sandbox: Sandbox) -> web.Application:
     app.router.add_post("/api/send", send)
     app.router.add_post("/api/press", press)
     app.router.add_get("/api/answer", answer)
+    app.router.add_post("/api/join", join)
     app.router.add_get("/api/file/{file_id}", download)
     app.router.add_post("/api/clock", clock)
     app.router.add_post("/api/next", next_event)
@@ -244,6 +245,27 @@ async def press(request: web.Request) -> web.Response:
     callback = str(data["data"])
     update = sandbox.fake.user_presses(user_id, message, callback)
     return web.json_response({"ok": True, "query_id": update["callback_query"]["id"]})
+
+
+@bad_input
+async def join(request: web.Request) -> web.Response:
+    """The person opens an invite link the bot gave: they join the chat, or ask to join when
+    the link creates join requests (the bot then approves or declines, as in Telegram)."""
+    sandbox = _sandbox(request)
+    data = await _body(request)
+    user_id = _person_id(sandbox, data["user"])
+    link = str(data["link"])
+    chat = next((c for c in sandbox.fake._chats.values() if link in c.invite_links), None)
+    if chat is None:
+        raise ValueError("this invite link is not valid")
+    try:
+        if chat.invite_links[link].get("creates_join_request"):
+            sandbox.fake.chat_join_request(chat.id, user_id, link)
+            return web.json_response({"ok": True, "chat": chat.id, "requested": True})
+        sandbox.fake.user_joins(chat.id, user_id, link)
+    except AssertionError as refused:  # expired, revoked, used up, banned
+        raise ValueError(str(refused)) from None
+    return web.json_response({"ok": True, "chat": chat.id, "requested": False})
 
 
 @bad_input

@@ -122,6 +122,23 @@ async function press(panel, message, data) {
   refresh(panel);
 }
 
+async function join(panel, link) {
+  try {
+    const joined = await api("/api/join", {user: panel.person.user_id, link});
+    if (joined.requested) {
+      flash(panel, "Join request sent", false);
+      return;
+    }
+    panel.chat = joined.chat;
+    await refreshChats(panel);
+    panel.seen.clear();
+    panel.log.replaceChildren();
+    refresh(panel);
+  } catch (error) {
+    flash(panel, error.message, true);
+  }
+}
+
 function flash(panel, text, alert) {
   panel.toast.textContent = text;
   panel.toast.dir = "auto";
@@ -184,7 +201,12 @@ function renderMessage(panel, message) {
       line.className = "row";
       for (const button of row) {
         let node;
-        if (button.url) {
+        if (button.url && button.url.startsWith("https://t.me/+")) {
+          node = document.createElement("button");
+          node.type = "button";
+          node.className = "invite";
+          node.addEventListener("click", () => join(panel, button.url));
+        } else if (button.url) {
           node = document.createElement("a");
           node.href = button.url;
           node.target = "_blank";
