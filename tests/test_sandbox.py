@@ -216,3 +216,28 @@ async def test_next_event_runs_it(page: tuple) -> None:
     assert jumped["kind"] == "poll_remind", jumped
     reminded = await layla.wait_for(lambda ms: len(ms) > count)
     assert "ورشتنا" in reminded[-1]["html"]
+
+
+async def test_files_sent_by_a_person(page: tuple) -> None:
+    """A voice note from a file, and a document, reach the bot with their bytes."""
+    sandbox, base, http = page
+    form = aiohttp.FormData()
+    form.add_field("user", str(LAYLA))
+    form.add_field("file", b"OggS real voice bytes", filename="note.ogg", content_type="audio/ogg")
+    async with http.post(f"{base}/api/upload", data=form) as response:
+        assert response.status == 200, await response.text()
+    form = aiohttp.FormData()
+    form.add_field("user", str(LAYLA))
+    form.add_field("file", b"a,b\n1,2\n", filename="list.csv", content_type="text/csv")
+    async with http.post(f"{base}/api/upload", data=form) as response:
+        assert response.status == 200, await response.text()
+    mine = [m for m in sandbox.fake.all_messages(LAYLA) if not m["_from_bot"]]
+    voice, document = mine[-2:]
+    assert sandbox.fake.files[voice["voice"]["file_id"]].data == b"OggS real voice bytes"
+    assert document["document"]["file_name"] == "list.csv"
+    assert sandbox.fake.files[document["document"]["file_id"]].data == b"a,b\n1,2\n"
+    empty = aiohttp.FormData()
+    empty.add_field("user", str(LAYLA))
+    empty.add_field("file", b"", filename="x.pdf", content_type="application/pdf")
+    async with http.post(f"{base}/api/upload", data=empty) as response:
+        assert response.status == 400

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_request import FileField
 
 from bot.core import geo
 from bot.core.config import SUPPORTED_LOCALES
@@ -20,6 +21,7 @@ SANDBOX_KEY = web.AppKey("sandbox", Sandbox)
 MAX_TEXT = 4096
 MAX_NAME = 64
 MAX_HOURS = 24 * 366
+MAX_FILE = 20 * 1024 * 1024  # what a bot may download from Telegram
 JOINED = ("member", "administrator", "creator", "restricted")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -37,6 +39,7 @@ def create_web_app(sandbox: Sandbox) -> web.Application:
     app.router.add_get("/api/chats", chats)
     app.router.add_get("/api/messages", messages)
     app.router.add_post("/api/send", send)
+    app.router.add_post("/api/upload", upload)
     app.router.add_post("/api/press", press)
     app.router.add_get("/api/answer", answer)
     app.router.add_post("/api/join", join)
@@ -222,6 +225,31 @@ async def send(request: web.Request) -> web.Response:
     if not text.strip() or len(text) > MAX_TEXT:
         raise ValueError("text must be 1 to 4096 characters")
     update = sandbox.fake.user_sends(user_id, text, chat_id=chat_id)
+    return web.json_response({"ok": True, "message_id": update["message"]["message_id"]})
+
+
+@bad_input
+async def upload(request: web.Request) -> web.Response:
+    """The person sends a file: audio as a voice note, anything else as a document."""
+    sandbox = _sandbox(request)
+    form = await request.post()
+    user_id = _person_id(sandbox, form["user"])
+    chat_id = _chat_of(sandbox, user_id, form.get("chat", user_id))
+    sent = form["file"]
+    if not isinstance(sent, FileField):
+        raise ValueError("a file is expected")
+    data = sent.file.read(MAX_FILE + 1)
+    if not data or len(data) > MAX_FILE:
+        raise ValueError("the file must be 1 byte to 20 MB")
+    caption = str(form.get("caption") or "").strip() or None
+    if (sent.content_type or "").startswith("audio/"):
+        update = sandbox.fake.user_sends(user_id, caption, chat_id=chat_id, voice=True)
+        sandbox.fake.files[update["message"]["voice"]["file_id"]].data = data
+    else:
+        name = (sent.filename or "file").rsplit("/", 1)[-1][:128]
+        update = sandbox.fake.user_sends(
+            user_id, caption, chat_id=chat_id, document=data, file_name=name
+        )
     return web.json_response({"ok": True, "message_id": update["message"]["message_id"]})
 
 

@@ -56,11 +56,23 @@ function openPanel(userId) {
   node.querySelector(".close").addEventListener("click", () => closePanel(userId));
   node.querySelector(".composer").addEventListener("submit", (event) => {
     event.preventDefault();
-    const input = node.querySelector(".composer input");
+    const input = node.querySelector(".composer input.text");
     const text = input.value;
     if (!text.trim()) return;
     input.value = "";
     send(panel, text);
+  });
+  node.querySelector(".file-input").addEventListener("change", async (event) => {
+    const file = event.target.files[0];
+    if (!file) return;
+    const form = new FormData();
+    form.append("user", panel.person.user_id);
+    form.append("chat", panel.chat);
+    form.append("file", file);
+    const response = await fetch("/api/upload", {method: "POST", body: form});
+    if (!response.ok) flash(panel, (await response.json()).error, true);
+    event.target.value = "";
+    refresh(panel);
   });
   panel.chatSelect.addEventListener("change", () => {
     panel.chat = Number(panel.chatSelect.value);
