@@ -241,3 +241,29 @@ async def test_files_sent_by_a_person(page: tuple) -> None:
     empty.add_field("file", b"", filename="x.pdf", content_type="application/pdf")
     async with http.post(f"{base}/api/upload", data=empty) as response:
         assert response.status == 400
+
+
+async def test_restart_keeps_the_database(tmp_path: Path) -> None:
+    """A second start finds the filled database: nothing is added twice, created people and the
+    group's chat come back (the chat history, kept by the stand-in, does not)."""
+    from bot.sandbox.content import SHOWCASE_CHAT
+    from bot.sandbox.run import Sandbox
+    from models.poll import Poll
+
+    first = Sandbox(tmp_path)
+    await first.start()
+    ana = first.add_person("Ana", "pt", "MZ", "Africa/Maputo")
+    await first.stop()
+    again = Sandbox(tmp_path)
+    await again.start()
+    try:
+        assert ana in again.people
+        assert again.fake.users[ana.user_id]["language_code"] == "pt"
+        assert again.fake.chat_members(SHOWCASE_CHAT)[COORDINATOR_ID] == "administrator"
+        assert again.app is not None
+        async with again.app.sessionmaker() as session:
+            assert len((await session.scalars(select(Poll))).all()) == 1
+            assert len((await session.scalars(select(WorkingGroup))).all()) == 6
+    finally:
+        await again.stop()
+    assert (tmp_path / "sandbox" / "sandbox.sqlite3").exists()

@@ -21,6 +21,8 @@ from bot.sandbox.telegram import FakeTelegram
 
 SANDBOX_TOKEN = "123456:SANDBOX-NOT-A-REAL-TOKEN"
 TELEGRAM_HOST = "api.telegram.org"
+CALLS_KEPT = 2_000
+CALLS_TIDY_SECONDS = 60.0
 REAL_TOKEN = re.compile(r"^\d{5,15}:[A-Za-z0-9_-]{30,}$")
 
 
@@ -57,6 +59,7 @@ class Sandbox:
         self.app: App | None = None
         self.people: list[Person] = []
         self._task: asyncio.Task[None] | None = None
+        self._tidy: asyncio.Task[None] | None = None
 
     @property
     def db_file(self) -> Path:
@@ -109,13 +112,27 @@ class Sandbox:
                 allowed_updates=app.dp.resolve_used_update_types(),
             )
         )
+        self._tidy = asyncio.create_task(self._forget_old_calls())
         for _ in range(500):
             if app.dp._running_lock.locked():
                 break
             await asyncio.sleep(0.01)
 
+    async def _forget_old_calls(self) -> None:
+        """The stand-in records every API call for tests; a sandbox left running for days keeps
+        only the recent ones (long polls alone add one a second)."""
+        while True:
+            await asyncio.sleep(CALLS_TIDY_SECONDS)
+            if len(self.fake.calls) > CALLS_KEPT * 5:
+                del self.fake.calls[:-CALLS_KEPT]
+
     async def stop(self) -> None:
         """Stop polling (services stop with it), close the bot, then the stand-in."""
+        if self._tidy is not None:
+            self._tidy.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._tidy
+            self._tidy = None
         if self.app is not None and self._task is not None:
             with contextlib.suppress(RuntimeError):
                 await self.app.dp.stop_polling()
