@@ -179,7 +179,11 @@ function renderMessage(panel, message) {
       const img = document.createElement("img");
       img.src = url;
       img.alt = message.file.name;
-      bubble.append(img);
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = message.file.name;
+      link.append(img);
+      bubble.append(link);
     } else if (message.file.mime.startsWith("audio/")) {
       const audio = document.createElement("audio");
       audio.controls = true;
