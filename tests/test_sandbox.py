@@ -267,3 +267,24 @@ async def test_restart_keeps_the_database(tmp_path: Path) -> None:
     finally:
         await again.stop()
     assert (tmp_path / "sandbox" / "sandbox.sqlite3").exists()
+
+
+async def test_reply_keyboard_and_formatting(page: tuple) -> None:
+    """The bot has no reply keyboard today; one sent through the stand-in shows in the page's
+    data until removed, with Telegram's HTML kept."""
+    from aiogram.types import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
+
+    sandbox, base, http = page
+    claire = PageUser(http, base, 700_004)
+    await claire.wait_text("atelier")
+    keyboard = ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text="Oui"), KeyboardButton(text="Non")]], resize_keyboard=True
+    )
+    await sandbox.app.bot.send_message(
+        700_004, "<b>Bold</b> &amp; <i>italic</i>", reply_markup=keyboard
+    )
+    shown = await claire.chat()
+    assert shown["keyboard"] == [["Oui", "Non"]]
+    assert shown["messages"][-1]["html"] == "<b>Bold</b> &amp; <i>italic</i>"
+    await sandbox.app.bot.send_message(700_004, "Merci", reply_markup=ReplyKeyboardRemove())
+    assert (await claire.chat())["keyboard"] is None

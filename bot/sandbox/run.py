@@ -60,6 +60,9 @@ class Sandbox:
         self.people: list[Person] = []
         self._task: asyncio.Task[None] | None = None
         self._tidy: asyncio.Task[None] | None = None
+        # Reply keyboards are not part of a Message: they are read from the bot's calls.
+        self.keyboards: dict[int, list[list[str]] | None] = {}
+        self._scanned = 0
 
     @property
     def db_file(self) -> Path:
@@ -76,6 +79,7 @@ class Sandbox:
 
         self.folder.mkdir(parents=True, exist_ok=True)
         self.fake = FakeTelegram(SANDBOX_TOKEN)
+        self.keyboards, self._scanned = {}, 0
         self.fake.clock = lambda: self.clock.now().timestamp()
         await self.fake.start()
         settings = load_settings(
@@ -124,7 +128,26 @@ class Sandbox:
         while True:
             await asyncio.sleep(CALLS_TIDY_SECONDS)
             if len(self.fake.calls) > CALLS_KEPT * 5:
+                self.scan_keyboards()
                 del self.fake.calls[:-CALLS_KEPT]
+                self._scanned = len(self.fake.calls)
+
+    def scan_keyboards(self) -> None:
+        """Follow the reply keyboard each chat shows: set by a send with one, gone with
+        remove_keyboard (Telegram keeps it on the client, not on the message)."""
+        calls = self.fake.calls
+        for call in calls[self._scanned :]:
+            markup = call.params.get("reply_markup") if call.ok else None
+            if not isinstance(markup, dict) or call.chat_id is None:
+                continue
+            if "keyboard" in markup:
+                self.keyboards[call.chat_id] = [
+                    [str(b["text"]) if isinstance(b, dict) else str(b) for b in row]
+                    for row in markup["keyboard"]
+                ]
+            elif markup.get("remove_keyboard"):
+                self.keyboards[call.chat_id] = None
+        self._scanned = len(calls)
 
     async def stop(self) -> None:
         """Stop polling (services stop with it), close the bot, then the stand-in."""

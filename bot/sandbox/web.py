@@ -182,22 +182,6 @@ def message_json(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def reply_keyboard(records: list[dict[str, Any]]) -> list[list[str]] | None:
-    """The reply keyboard the bot's newest keyboard-bearing message left showing, if any."""
-    for record in reversed(records):
-        markup = record.get("reply_markup") or {}
-        if not record.get("_from_bot") or "inline_keyboard" in markup or not markup:
-            continue
-        if markup.get("remove_keyboard"):
-            return None
-        if "keyboard" in markup:
-            return [
-                [str(b["text"] if isinstance(b, dict) else b) for b in row]
-                for row in markup["keyboard"]
-            ]
-    return None
-
-
 @bad_input
 async def messages(request: web.Request) -> web.Response:
     """Every message of a chat as it is now (the page redraws what changed)."""
@@ -205,10 +189,11 @@ async def messages(request: web.Request) -> web.Response:
     user_id = _person_id(sandbox, request.query["user"])
     chat_id = _chat_of(sandbox, user_id, request.query["chat"])
     records = sandbox.fake.all_messages(chat_id)
+    sandbox.scan_keyboards()
     return web.json_response(
         {
             "messages": [message_json(r) for r in records[-300:]],
-            "keyboard": reply_keyboard(records),
+            "keyboard": sandbox.keyboards.get(chat_id),
             "now": sandbox.clock.now().isoformat(timespec="seconds"),
         }
     )
