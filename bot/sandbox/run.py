@@ -92,6 +92,8 @@ class Sandbox:
             admin_ids=[p.user_id for p in READY_MADE if p.role == "admin"],
             open_registration=True,
             quiet_hours=False,
+            run_delivery=True,
+            run_scheduler=True,
         )
         self.app = app = await build_app(settings, clock=self.clock)
         self.people = self._load_people()
