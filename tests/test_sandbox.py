@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -183,6 +184,14 @@ async def test_command_line(tmp_path: Path) -> None:
     refused = await _python_m_bot(tmp_path, "sandbox", BOT_TOKEN=real)
     _out, err = await asyncio.wait_for(refused.communicate(), 30)
     assert refused.returncode == 2 and b"refuses" in err
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        busy = await _python_m_bot(tmp_path, "sandbox", "--port", port)
+        _out, err = await asyncio.wait_for(busy.communicate(), 30)
+    assert busy.returncode == 2 and b"cannot listen on 127.0.0.1:" in err
 
     no_token = await _python_m_bot(tmp_path, "run")
     _out, err = await asyncio.wait_for(no_token.communicate(), 30)

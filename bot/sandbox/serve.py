@@ -14,13 +14,20 @@ from bot.sandbox.run import Sandbox, SandboxEnv, refusal
 from bot.sandbox.web import create_web_app
 
 
-async def serve(host: str, port: int, data_dir: Path, *, prefix: str = "no BOT_TOKEN: ") -> None:
-    """Run the sandbox and its page until interrupted."""
+async def serve(host: str, port: int, data_dir: Path, *, prefix: str = "no BOT_TOKEN: ") -> int:
+    """Run the sandbox and its page until interrupted (2 when the address is taken)."""
     sandbox = Sandbox(data_dir)
-    await sandbox.start()
     runner = web.AppRunner(create_web_app(sandbox), access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        print(
+            f"error: the sandbox cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr
+        )
+        return 2
+    await sandbox.start()
     bound_host, bound_port = runner.addresses[0][:2]
     print(
         f"{prefix}local sandbox at http://{bound_host}:{bound_port}, nothing is sent to Telegram",
@@ -36,6 +43,7 @@ async def serve(host: str, port: int, data_dir: Path, *, prefix: str = "no BOT_T
     finally:
         await runner.cleanup()
         await sandbox.stop()
+    return 0
 
 
 def main(host: str | None = None, port: int | None = None) -> int:
@@ -45,7 +53,7 @@ def main(host: str | None = None, port: int | None = None) -> int:
     if reason is not None:
         print(reason, file=sys.stderr)
         return 2
-    asyncio.run(
+    return asyncio.run(
         serve(
             host or env.sandbox_host,
             env.sandbox_port if port is None else port,
@@ -53,4 +61,3 @@ def main(host: str | None = None, port: int | None = None) -> int:
             prefix="" if env.bot_token else "no BOT_TOKEN: ",
         )
     )
-    return 0
