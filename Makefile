@@ -34,8 +34,8 @@ $(STAMP): pyproject.toml constraints.txt $(STALE_VENV)
 
 install: $(STAMP)  ## create the virtualenv and install the bot with its dev tools (pinned versions)
 
-run: $(STAMP)  ## set up and run the bot (SQLite unless DATABASE_URL is set)
-	$(BIN)/python -m bot run
+run: $(STAMP)  ## set up and run the bot (SQLite unless DATABASE_URL is set; the sandbox without BOT_TOKEN)
+	$(BIN)/python -m bot start
 
 worker: $(STAMP)  ## run only the delivery engine and the scheduler (with RUN_DELIVERY=false on the bot)
 	$(BIN)/python -m bot worker

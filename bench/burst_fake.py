@@ -37,7 +37,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from tests.fake_telegram import SEND_METHODS, FakeTelegram, TelegramError
+from bot.sandbox.telegram import SEND_METHODS, FakeTelegram, TelegramError
 
 FAILURE_TEXT = "Sorry, something went wrong"
 KEEP_MESSAGES = 8  # per chat: enough to edit the recent ones, bounded for big audiences

@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fake_telegram import SEND_METHODS, FakeTelegram
+from bot.sandbox.telegram import SEND_METHODS, FakeTelegram
 
 
 class BenchTelegram(FakeTelegram):

@@ -49,8 +49,8 @@ async def one_run(folder: str, *, flood_rate: float, throttle: bool) -> dict[str
     except ImportError:
         guard_type = type(None)
     from bot.delivery.notice import enqueue_notice
+    from bot.sandbox.telegram import FakeTelegram
     from tests.conftest import add_member
-    from tests.fake_telegram import FakeTelegram
     from tests.harness import RunningBot, make_settings
 
     fake = FakeTelegram(enforce_limits=True)

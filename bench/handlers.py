@@ -522,8 +522,8 @@ async def statements(show: bool = False) -> dict[str, dict[str, int]]:
 
     from bot.core.clock import FakeClock
     from bot.core.config import load_settings
+    from bot.sandbox.telegram import FakeTelegram
     from tests.botclient import BotClient
-    from tests.fake_telegram import FakeTelegram
     from tests.harness import RunningBot
 
     counts: dict[str, dict[str, int]] = {}

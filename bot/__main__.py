@@ -1,5 +1,5 @@
-"""Command line: `python -m bot run | worker | migrate | admin | seed | backup | restore`
-and `healthcheck`."""
+"""Command line: `python -m bot run | sandbox | start | worker | migrate | admin | seed FILE |
+backup | restore | healthcheck`."""
 
 from __future__ import annotations
 
@@ -182,6 +182,10 @@ def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = ap.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot with long polling (default)")
+    box = sub.add_parser("sandbox", help="run the bot against a local stand-in for Telegram")
+    box.add_argument("--host", help="address of the chat page (default 127.0.0.1)")
+    box.add_argument("--port", type=int, help="port of the chat page (default 8080)")
+    sub.add_parser("start", help="`run` when BOT_TOKEN is set, else `sandbox` (`make run`)")
     sub.add_parser("worker", help="run only the delivery engine and the scheduler (no polling)")
     mig = sub.add_parser("migrate", help="apply database migrations")
     mig.add_argument("revision", nargs="?", default="head")
@@ -209,9 +213,18 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser().parse_args(argv)
     setup_logging()
+    command = args.command or "run"
+    if command in ("sandbox", "start"):
+        from bot.sandbox.run import SandboxEnv
+        from bot.sandbox.serve import main as sandbox
+
+        if command == "sandbox":
+            return sandbox(args.host, args.port)
+        if not SandboxEnv().bot_token:
+            return sandbox()
+        command = "run"
     settings = load_settings()
     setup_logging(settings.log_format, settings.log_level)
-    command = args.command or "run"
     try:
         if command == "migrate":
             asyncio.run(_migrate(settings, args.revision))

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from tests.fake_telegram import ApiCall, FakeTelegram
+from bot.sandbox.telegram import ApiCall, FakeTelegram
 
 
 class BotClient:

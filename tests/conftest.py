@@ -14,8 +14,8 @@ from sqlalchemy import text
 from bot.core.clock import FakeClock
 from bot.core.db import create_engine
 from bot.core.i18n import compile_catalogues
+from bot.sandbox.telegram import FakeTelegram
 from tests.botclient import BotClient
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot, make_settings
 
 ON_CI = os.environ.get("CI", "").lower() == "true"

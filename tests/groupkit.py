@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.sandbox.telegram import ApiCall, FakeTelegram
 from models.group import (
     GroupInvite,
     GroupMembership,
@@ -13,7 +14,6 @@ from models.group import (
     MembershipStatus,
     WorkingGroup,
 )
-from tests.fake_telegram import ApiCall, FakeTelegram
 from tests.harness import RunningBot
 
 WOMEN = {"en": "Women and ESCR", "es": "Mujeres y DESC", "fr": "Femmes et DESC"}

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.app import App
 from bot.core.clock import FakeClock
 from bot.core.config import Settings, load_settings
+from bot.sandbox.telegram import FakeTelegram
 from bot.wiring import build_app
-from tests.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 

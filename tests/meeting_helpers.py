@@ -12,11 +12,11 @@ from typing import Any
 import icalendar
 from sqlalchemy import select
 
+from bot.sandbox.telegram import FakeTelegram
 from models.group import GroupMembership, GroupRole, GroupTranslation, WorkingGroup
 from models.member import Member
 from tests.botclient import BotClient
 from tests.conftest import add_member
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)

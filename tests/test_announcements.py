@@ -13,9 +13,9 @@ from sqlalchemy import select
 from bot.core.i18n import create_i18n
 from bot.groups.announcements import compose, fallback_note, pick_version
 from bot.groups.callbacks import AnnounceCb
+from bot.sandbox.telegram import FakeTelegram
 from models.delivery import Broadcast
 from tests.conftest import add_member
-from tests.fake_telegram import FakeTelegram
 from tests.groupkit import add_to_group, make_group
 from tests.harness import RunningBot
 

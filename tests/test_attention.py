@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from bot.core.clock import FakeClock
 from bot.delivery.attention import in_quiet_hours, next_digest, quiet_until
+from bot.sandbox.telegram import FakeTelegram
 from models.member import Member
 from tests.botclient import BotClient
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 from tests.meeting_helpers import (
     Network,

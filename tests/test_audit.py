@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.delivery.scheduler import scheduler_of
+from bot.sandbox.telegram import FakeTelegram
 from models.audit import AuditAction, AuditEntry, record
 from models.base import utcnow
 from models.member import Member
 from tests.conftest import add_member, onboard
-from tests.fake_telegram import FakeTelegram
 from tests.groupkit import add_to_group
 from tests.harness import RunningBot
 from tests.test_group_admin import group_by_code

@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.sandbox.telegram import FakeTelegram
 from models.member import Member
 from tests.conftest import onboard
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 
 

@@ -18,9 +18,9 @@ from sqlalchemy import select, text
 
 from bot.polls.answering import ANSWER_TTL, expire_answers
 from bot.polls.ballot_box import POOL_BATCH
+from bot.sandbox.telegram import FakeTelegram
 from models.poll import AnonymousBallot, Participation, PendingBallot, PollKind, VoterToken
 from tests.conftest import add_member
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 from tests.test_poll_flows import CLOSES, count, quick_poll
 from tests.test_polls import (

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.groups.announcements import Draft, send_announcement
+from bot.sandbox.telegram import QUERY_TOO_OLD, FakeTelegram
 from models.delivery import Broadcast, Delivery
 from models.group import get_group
 from tests.conftest import add_member
-from tests.fake_telegram import QUERY_TOO_OLD, FakeTelegram
 from tests.groupkit import add_to_group, make_group
 from tests.harness import RunningBot
 from tests.test_announcements import eventually, texts_of

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.sandbox.telegram import FakeTelegram
 from models.consensus import (
     Outcome,
     Priorities,
@@ -22,7 +23,6 @@ from models.consensus import (
 from models.poll import Poll
 from tests.botclient import BotClient
 from tests.conftest import add_member
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 from tests.test_polls import eventually, has_text, make_group, texts, wake
 

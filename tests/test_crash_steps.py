@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.db import create_engine, create_sessionmaker, migrate
 from bot.polls.service import Draft as PollDraft
 from bot.polls.views import VoteCb
+from bot.sandbox.telegram import FakeTelegram
 from models.delivery import Broadcast, Delivery
 from models.poll import AnonymousBallot, Participation, PollKind
 from tests.botclient import BotClient, _inline_buttons
 from tests.conftest import PG_URL, add_member, reset_postgres
-from tests.fake_telegram import FakeTelegram
 from tests.groupkit import add_to_group, make_group
 from tests.harness import BotProcess
 from tests.test_delivery_restart import env_for, wait_for

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.clock import FakeClock
+from bot.sandbox.telegram import FakeTelegram
 from models.group import MembershipStatus
 from models.meeting import Rsvp, RsvpAnswer
 from models.member import Member, MemberStatus
 from models.poll import AnonymousBallot, NamedVote, PollKind
 from tests.botclient import BotClient
 from tests.conftest import add_member, onboard
-from tests.fake_telegram import FakeTelegram
 from tests.groupkit import make_group, membership_row
 from tests.harness import RunningBot
 

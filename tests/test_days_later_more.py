@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core.clock import FakeClock
+from bot.sandbox.telegram import FakeTelegram
 from models.audit import AuditAction, record
 from models.consensus import Outcome, PriorityBallot, Questionnaire, QuestionnaireProgress
 from models.member import Member
@@ -18,7 +19,6 @@ from models.poll import AnonymousBallot
 from models.solidarity import CaseResponse, CaseSignature
 from tests.botclient import BotClient
 from tests.conftest import add_member
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 from tests.test_days_later import no_error
 

@@ -15,10 +15,10 @@ from sqlalchemy import select
 from bot.delivery.notice import enqueue_notice
 from bot.delivery.queue import Outgoing, Priority, RenderContext, enqueue_broadcast
 from bot.delivery.sender import DeliveryService, engine_of
+from bot.sandbox.telegram import ApiCall, FakeTelegram
 from models.delivery import Broadcast, Delivery, DeliveryStatus
 from models.member import Member
 from tests.conftest import add_member
-from tests.fake_telegram import ApiCall, FakeTelegram
 from tests.harness import RunningBot
 
 GREETINGS = {

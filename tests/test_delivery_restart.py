@@ -13,9 +13,9 @@ from sqlalchemy import func, insert, select
 
 from bot.core.db import create_engine, create_sessionmaker, migrate
 from bot.delivery.notice import enqueue_notice
+from bot.sandbox.telegram import FakeTelegram
 from models.delivery import Delivery, DeliveryStatus
 from models.member import Member
-from tests.fake_telegram import FakeTelegram
 from tests.harness import BotProcess
 
 LATENCY = 0.2

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import text
 
+from bot.sandbox.telegram import FakeTelegram
 from models.poll import PollKind
 from tests.conftest import add_member
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 from tests.test_poll_flows import quick_poll
 from tests.test_polls import COORDINATOR, NOW, eventually, has_text, network, poll_message

@@ -30,14 +30,14 @@ from aiogram.types import (
     ReplyParameters,
 )
 
-from tests.botclient import BotClient
-from tests.fake_telegram import (
+from bot.sandbox.telegram import (
     DEFAULT_API_SPEC,
     FakeTelegram,
     load_api_spec,
     parse_html,
     utf16_len,
 )
+from tests.botclient import BotClient
 
 USER = 1001
 GROUP = -1001234567890

@@ -13,8 +13,8 @@ from aiogram import BaseMiddleware
 
 from bot.core.config import Settings
 from bot.core.floods import Buckets
+from bot.sandbox.telegram import FakeTelegram
 from tests.conftest import add_member
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 
 SLOW_DOWN = {"en": "too fast", "es": "demasiado rápido"}

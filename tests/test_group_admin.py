@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.sandbox.telegram import FakeTelegram
 from models.group import GroupMembership, MembershipStatus, WorkingGroup
 from models.member import Member
 from tests.conftest import add_member, onboard
-from tests.fake_telegram import FakeTelegram
 from tests.groupkit import add_to_group, expect_call, last_link, make_group, membership_row
 from tests.harness import RunningBot
 from tests.test_privacy import row_counts_mentioning

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.groups.callbacks import GroupCb
+from bot.sandbox.telegram import FakeTelegram
 from models.group import (
     GroupMembership,
     GroupRemoval,
@@ -18,7 +19,6 @@ from models.group import (
     RemovalToken,
 )
 from tests.conftest import add_member
-from tests.fake_telegram import FakeTelegram
 from tests.groupkit import (
     add_to_group,
     expect_call,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.core.logs import setup_logging
-from tests.fake_telegram import FakeTelegram
+from bot.sandbox.telegram import FakeTelegram
 from tests.harness import RunningBot
 
 USER_ID = 771_234_567

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from bot.core.clock import FakeClock
 from bot.core.i18n import RLM
 from bot.meetings.callbacks import RsvpCb
+from bot.sandbox.telegram import FakeTelegram
 from models.meeting import Meeting
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 from tests.meeting_helpers import NOW, Network, eventually, network, texts_with
 from tests.test_meetings import START, announcement, schedule_directly

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.clock import FakeClock
+from bot.sandbox.telegram import FakeTelegram
 from models.meeting import DatePoll, Meeting, MeetingStatus
 from models.member import Member
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 from tests.meeting_helpers import (
     NOW,

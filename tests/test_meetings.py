@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from bot.core.clock import FakeClock
 from bot.core.i18n import RLM
+from bot.sandbox.telegram import FakeTelegram
 from models.job import Job, JobStatus
 from models.meeting import Meeting, MeetingStatus, Rsvp
 from tests.botclient import BotClient
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 from tests.meeting_helpers import (
     NOW,

@@ -17,10 +17,10 @@ from bot.core.clock import FakeClock
 from bot.core.webhook import create_web_app
 from bot.delivery.notice import enqueue_notice, schedule_notice
 from bot.delivery.scheduler import scheduler_of
+from bot.sandbox.telegram import FakeTelegram
 from bot.wiring import build_app
 from tests.botclient import BotClient
 from tests.conftest import add_member
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot, make_settings
 from tests.test_delivery import FAST, eventually, queue, settled
 

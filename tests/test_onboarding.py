@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.sandbox.telegram import FakeTelegram
 from models.member import Member, MemberStatus
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 
 ARABIC = re.compile("[\u0600-\u06ff]")

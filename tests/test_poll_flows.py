@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from bot.polls.jobs import launch_poll
 from bot.polls.service import Draft, save_poll
+from bot.sandbox.telegram import FakeTelegram
 from models.group import GroupMembership, GroupRole, WorkingGroup
 from models.member import Member
 from models.poll import (
@@ -25,7 +26,6 @@ from models.poll import (
     PollStatus,
 )
 from tests.conftest import add_member
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 from tests.test_polls import (
     COORDINATOR,

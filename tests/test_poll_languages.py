@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.sandbox.telegram import FakeTelegram
 from tests.conftest import add_member
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 from tests.test_polls import (
     CLOSES,

@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from bot.polls.service import MAX_COMMENTS
+from bot.sandbox.telegram import FakeTelegram
 from models.group import GroupMembership, GroupRole
 from models.member import Member
 from models.poll import AnonymousComment, Poll, PollKind, PollStatus
 from tests.conftest import add_member
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 from tests.test_poll_flows import CLOSES, quick_poll
 from tests.test_polls import (

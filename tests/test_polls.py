@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.polls.tally import Counts, CrossCell, Group, Tally
+from bot.sandbox.telegram import FakeTelegram
 from models.fsm import FsmRecord
 from models.group import GroupMembership, GroupRole, GroupTranslation, WorkingGroup
 from models.member import Member
@@ -28,7 +29,6 @@ from models.poll import (
 )
 from tests.botclient import BotClient
 from tests.conftest import add_member
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 from tests.test_poll_logic import recoverable
 

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.sandbox.telegram import FakeTelegram
 from models import Base
 from models.group import GroupMembership, GroupTranslation, WorkingGroup
 from models.member import Member
 from tests.conftest import onboard
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 
 

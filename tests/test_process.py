@@ -17,10 +17,10 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.core.webhook import create_web_app
+from bot.sandbox.telegram import FakeTelegram
 from bot.wiring import build_app
 from models.member import Member
 from tests.botclient import BotClient
-from tests.fake_telegram import FakeTelegram
 from tests.harness import ROOT, BotProcess, make_settings
 
 

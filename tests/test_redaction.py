@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from bot.core.privacy import REDACTED, redact
 from bot.delivery.notice import enqueue_notice
+from bot.sandbox.telegram import FakeTelegram
 from models.delivery import Delivery, DeliveryStatus
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 from tests.test_delivery import GREETINGS, members, queue, settled
 

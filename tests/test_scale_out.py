@@ -20,9 +20,9 @@ from sqlalchemy import select
 from bot.core.db import create_engine, create_sessionmaker
 from bot.delivery.notice import schedule_notice
 from bot.delivery.queue import Priority
+from bot.sandbox.telegram import FakeTelegram
 from models.base import utcnow
 from models.job import Job, JobStatus
-from tests.fake_telegram import FakeTelegram
 from tests.harness import BotProcess
 from tests.test_delivery_restart import (
     FLUSH,

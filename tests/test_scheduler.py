@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bot.core.clock import FakeClock
 from bot.delivery.scheduler import JobContext, Scheduler, cancel_jobs, schedule, scheduler_of
+from bot.sandbox.telegram import FakeTelegram
 from models.job import Job, JobStatus
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 from tests.test_delivery import FAST, eventually
 

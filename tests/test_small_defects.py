@@ -12,8 +12,8 @@ from pydantic.fields import FieldInfo
 
 from bot.core.app import trim_utf16
 from bot.meetings.zones import find_zones, valid_zone
+from bot.sandbox.telegram import FakeTelegram, utf16_len
 from tests.conftest import add_member
-from tests.fake_telegram import FakeTelegram, utf16_len
 from tests.groupkit import add_to_group, make_group
 from tests.harness import RunningBot
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.core.clock import FakeClock
+from bot.sandbox.telegram import FakeTelegram
 from bot.solidarity.callbacks import AlertCb, CaseCb, SolidarityCb
 from bot.solidarity.service import toggle_audience
 from models.member import Member
@@ -23,7 +24,6 @@ from models.solidarity import (
 )
 from tests.botclient import BotClient
 from tests.conftest import add_member
-from tests.fake_telegram import FakeTelegram
 from tests.groupkit import add_to_group, make_group
 from tests.harness import RunningBot
 from tests.meeting_helpers import eventually, settle, wake_scheduler

@@ -10,9 +10,9 @@ import pytest
 
 from bot.core.clock import FakeClock
 from bot.delivery.notice import enqueue_notice, schedule_notice
+from bot.sandbox.telegram import FakeTelegram
 from models.job import Job, JobStatus
 from tests.conftest import add_member
-from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot
 from tests.test_delivery import queue
 
