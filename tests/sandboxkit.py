@@ -32,6 +32,9 @@ async def running_sandbox(data_dir: Path) -> AsyncIterator[tuple[Sandbox, str]]:
         await sandbox.stop()
 
 
+TAP_WAIT = 5.0  # seconds a tap waits for its button to appear
+
+
 class PageUser:
     """One person's panel: what they see in their chat with the bot, and their taps."""
 
@@ -79,24 +82,28 @@ class PageUser:
 
     async def tap(self, button: str, fragment: str | None = None) -> dict[str, Any]:
         """Tap the button (exact text, or the one containing it) on the newest message that has
-        it, and wait until the bot answered the tap."""
-        for message in reversed(await self.bot_messages()):
-            for row in message.get("buttons", []):
-                for b in row:
-                    if (b["text"] == button or button in b["text"]) and "callback_data" in b:
-                        reply = await self.post(
-                            "/api/press",
-                            {
-                                "user": self.user_id,
-                                "message_id": message["id"],
-                                "data": b["callback_data"],
-                            },
-                        )
-                        return await self.answered(reply["query_id"])
-        shown = [
-            [b["text"] for row in m.get("buttons", []) for b in row]
-            for m in await self.bot_messages()
-        ]
+        it, waiting a little for that message (replies are paced per chat, as in Telegram), and
+        wait until the bot answered the tap."""
+        deadline = asyncio.get_running_loop().time() + TAP_WAIT
+        while True:
+            messages = await self.bot_messages()
+            for message in reversed(messages):
+                for row in message.get("buttons", []):
+                    for b in row:
+                        if (b["text"] == button or button in b["text"]) and "callback_data" in b:
+                            reply = await self.post(
+                                "/api/press",
+                                {
+                                    "user": self.user_id,
+                                    "message_id": message["id"],
+                                    "data": b["callback_data"],
+                                },
+                            )
+                            return await self.answered(reply["query_id"])
+            if asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.1)
+        shown = [[b["text"] for row in m.get("buttons", []) for b in row] for m in messages]
         raise AssertionError(f"no button {button!r}; buttons: {shown[-3:]}")
 
     async def answered(self, query_id: str, within: float = 15.0) -> dict[str, Any]:
