@@ -99,6 +99,9 @@ async def fill(app: App, now: datetime) -> None:
             options=list(options),
             group_ids=[group.id],
             closes_at=(now + timedelta(days=3)).isoformat(),
+            # Named, so a visitor sees the coordinator's count move with one vote (a secret
+            # poll's live count moves in steps of 5: docs/polls.md).
+            anonymous=False,
         )
         for locale, (text, answers) in POLL_VERSIONS.items():
             if locale != "en":
