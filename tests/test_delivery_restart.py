@@ -35,6 +35,8 @@ def env_for(fake: FakeTelegram, backend: dict[str, Any]) -> dict[str, str]:
         "DELIVERY_POLL_SECONDS": "0.2",
         "SEND_RATE_GLOBAL": str(RATE),
         "ADMIN_IDS": "",
+        # Deliveries at any hour of the real clock (quiet hours are tested with the test clock).
+        "QUIET_HOURS": "false",
     }
     if backend["redis_url"]:
         env["REDIS_URL"] = backend["redis_url"]

@@ -93,6 +93,8 @@ def env_for(fake: FakeTelegram, backend: dict[str, Any], **extra: str) -> dict[s
         "DELIVERY_LEASE_SECONDS": str(LEASE),
         "DELIVERY_POLL_SECONDS": "0.2",
         "SCHEDULER_POLL_SECONDS": "0.2",
+        # Deliveries at any hour of the real clock (quiet hours are tested with the test clock).
+        "QUIET_HOURS": "false",
         **extra,
     }
 
