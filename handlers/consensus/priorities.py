@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.consensus.priorities import launch
 from bot.consensus.priority_views import member_text
-from bot.consensus.service import MAX_TITLE, clean_text, may_propose, proposable_groups
-from bot.consensus.views import ProposeCb, cancel_keyboard, closing_keyboard, groups_keyboard
+from bot.consensus.service import MAX_TITLE, clean_text, may_propose
+from bot.consensus.views import ProposeCb, cancel_keyboard, closing_keyboard
 from bot.core.clock import Clock
 from bot.polls.closing import check_closing, quick_closing
 from bot.polls.service import MAX_OPTIONS, MIN_OPTIONS, Problem, parse_options
+from handlers.consensus.opening import offer_groups, picked_group
 from handlers.ui import clear_buttons, pressed
 from models.consensus import Priorities, PriorityMode
 from models.member import Member
@@ -46,17 +47,9 @@ class Ranking(StatesGroup):
 async def start(
     message: Message, state: FSMContext, member: Member | None, session: AsyncSession, _: Gettext
 ) -> None:
-    if member is None or not member.is_active:
-        await message.answer(_("Only working group coordinators and network admins can propose."))
-        return
-    groups = await proposable_groups(session, member)
-    if not groups and not member.is_admin:
-        await message.answer(_("Only working group coordinators and network admins can propose."))
-        return
-    await state.clear()
-    names = [(g.id, g.text(member.locale, member.locale)[0]) for g in groups]
-    markup = groups_keyboard(names, member.is_admin, _, action="pgroup")
-    await message.answer(_("🎯 Whose priorities do you want to ask?"), reply_markup=markup)
+    await offer_groups(
+        message, state, member, session, _, _("🎯 Whose priorities do you want to ask?"), "pgroup"
+    )
 
 
 @router.callback_query(ProposeCb.filter(F.action == "pgroup"))
@@ -68,13 +61,9 @@ async def pick_group(
     session: AsyncSession,
     _: Gettext,
 ) -> None:
-    value = callback_data.value
-    group_id = int(value) if value.isdigit() and len(value) < 10 else -1
-    if member is None or group_id < 0 or not await may_propose(session, member, group_id):
-        await call.answer(_("Only the coordinators of this group can do this."), show_alert=True)
+    group_id = await picked_group(call, callback_data, member, session, _)
+    if group_id is None or member is None:
         return
-    await call.answer()
-    await clear_buttons(call)
     await state.set_state(Ranking.title)
     await state.set_data({"group": group_id, "locale": member.locale})
     await pressed(call).answer(

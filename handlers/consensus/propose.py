@@ -25,9 +25,8 @@ from bot.consensus.service import (
     may_propose,
     open_round,
     parse_version,
-    proposable_groups,
 )
-from bot.consensus.views import ProposeCb, groups_keyboard, language_name, refusal
+from bot.consensus.views import ProposeCb, language_name, refusal
 from bot.core.app import App
 from bot.core.clock import Clock
 from bot.core.i18n import zone_name
@@ -44,6 +43,7 @@ from handlers.consensus.conversation import (
     show_quorum,
     show_versions,
 )
+from handlers.consensus.opening import offer_groups, picked_group
 from handlers.ui import AnyMessage, clear_buttons, pressed
 from models.consensus import get_proposal
 from models.member import Member
@@ -60,17 +60,8 @@ async def propose(
     message: Message, state: FSMContext, member: Member | None, session: AsyncSession, _: Gettext
 ) -> None:
     """Pick the group the proposal is for (admins may also put it to the whole network)."""
-    if member is None or not member.is_active:
-        await message.answer(_("Only working group coordinators and network admins can propose."))
-        return
-    groups = await proposable_groups(session, member)
-    if not groups and not member.is_admin:
-        await message.answer(_("Only working group coordinators and network admins can propose."))
-        return
-    await state.clear()
-    names = [(g.id, g.text(member.locale, member.locale)[0]) for g in groups]
-    await message.answer(
-        _("🤝 Who is the proposal for?"), reply_markup=groups_keyboard(names, member.is_admin, _)
+    await offer_groups(
+        message, state, member, session, _, _("🤝 Who is the proposal for?"), "group"
     )
 
 
@@ -83,13 +74,9 @@ async def pick_group(
     session: AsyncSession,
     _: Gettext,
 ) -> None:
-    value = callback_data.value
-    group_id = int(value) if value.isdigit() and len(value) < 10 else -1
-    if member is None or group_id < 0 or not await may_propose(session, member, group_id):
-        await call.answer(_("Only the coordinators of this group can do this."), show_alert=True)
+    group_id = await picked_group(call, callback_data, member, session, _)
+    if group_id is None or member is None:
         return
-    await call.answer()
-    await clear_buttons(call)
     await state.set_data({"draft": Draft(locale=member.locale, group_id=group_id).to_json()})
     await ask_title(pressed(call), state, _)
 
