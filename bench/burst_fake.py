@@ -210,9 +210,11 @@ class BurstTelegram(FakeTelegram):
         while True:
             update = await self._deliveries.get()
             target = next(turn)
+            secret = self.webhook.get("secret_token") if self.webhook else None
+            headers = {"X-Telegram-Bot-Api-Secret-Token": str(secret)} if secret else {}
             for _attempt in range(3):
                 try:
-                    async with self._http.post(target, json=update) as response:
+                    async with self._http.post(target, json=update, headers=headers) as response:
                         await response.read()
                         if response.status < 500:
                             break

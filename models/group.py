@@ -17,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     delete,
+    exists,
     false,
     func,
     literal,
@@ -247,6 +248,20 @@ async def memberships_of(session: AsyncSession, member_id: int) -> list[GroupMem
         select(GroupMembership).where(GroupMembership.member_id == member_id)
     )
     return list(rows)
+
+
+async def coordinates_any(session: AsyncSession, member_id: int) -> bool:
+    """Whether the member is an active coordinator of at least one group (one EXISTS)."""
+    found = await session.scalar(
+        select(
+            exists().where(
+                GroupMembership.member_id == member_id,
+                GroupMembership.role == GroupRole.COORDINATOR,
+                GroupMembership.status == MembershipStatus.ACTIVE,
+            )
+        )
+    )
+    return bool(found)
 
 
 async def get_membership(

@@ -129,3 +129,31 @@ def test_models_never_import_the_bot() -> None:
     for name, targets in graph().items():
         if name.startswith("models"):
             assert not [t for t in targets if not t.startswith("models")], name
+
+
+HEAVY = ("PIL", "icalendar")
+
+
+def test_start_up_loads_no_chart_or_calendar_code(tmp_path: Path) -> None:
+    """Building the bot as `python -m bot run` does leaves Pillow and icalendar
+    unloaded: they cost start-up time and memory and are needed only for a chart or a file."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import asyncio, json, sys\n"
+        "from bot.core.config import load_settings\n"
+        "from bot.wiring import build_app\n"
+        "async def main():\n"
+        f"    s = load_settings(bot_token='1:{'A' * 35}', admin_ids=[],\n"
+        f"        database_url='sqlite+aiosqlite:///{tmp_path / 'probe.sqlite3'}')\n"
+        "    app = await build_app(s)\n"
+        "    await app.close()\n"
+        "asyncio.run(main())\n"
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -12,7 +12,6 @@ from typing import Annotated
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from PIL import Image, ImageDraw
 from pydantic import Field
 
 from bot.consensus.priorities import RankResult, needed, ranking
@@ -230,6 +229,8 @@ def csv_bytes(consultation: Priorities, result: Tally, locale: str, _: Gettext) 
 
 def chart(consultation: Priorities, total: Counts, locale: str, _: Gettext) -> bytes:
     """A bar chart of the ranking, most points on top."""
+    from PIL import Image, ImageDraw  # loaded when a chart is drawn, not at start
+
     order = ranking(consultation, total)
     title_font, text_font = chart_font(26), chart_font(20)
     title_lines = textwrap.wrap(consultation.title, 60)[:3] or [""]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Hashable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -18,6 +19,10 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
+from bot.core.sqlite_driver import OneTripDBAPI
+
+T = TypeVar("T")
+BUSY_TIMEOUT = 30  # seconds a SQLite writer waits for another before "database is locked"
 MIGRATIONS = Path(__file__).resolve().parents[2] / "models" / "migrations"
 
 
@@ -28,8 +33,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("connect_args", {"timeout": 30})
+        kwargs.setdefault("connect_args", {"timeout": BUSY_TIMEOUT})
         kwargs.setdefault("hide_parameters", True)
+        if parsed.get_driver_name() == "aiosqlite":
+            kwargs.setdefault("module", OneTripDBAPI(BUSY_TIMEOUT))
         engine = create_async_engine(url, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -38,7 +45,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT * 1000}")
             # Deleted rows are overwritten with zeros, not left in free space for a copy of
             # the file to show (erased members, secret ballots moved or re-sealed).
             cursor.execute("PRAGMA secure_delete=ON")
@@ -97,6 +104,7 @@ def take_over_sqlite_transactions(engine: AsyncEngine) -> None:
 
 
 WROTE = "wrote"  # session.info key: this transaction has written something
+READS = "reads"  # session.info key: answers read once in this transaction, until it writes
 
 
 class TrackedSession(Session):
@@ -106,16 +114,29 @@ class TrackedSession(Session):
 
 def _wrote_by_flush(session: Session, _context: Any) -> None:
     session.info[WROTE] = True
+    session.info.pop(READS, None)
 
 
 def _wrote_by_statement(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
         state.session.info[WROTE] = True
+        state.session.info.pop(READS, None)
 
 
 def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(WROTE, None)
+        session.info.pop(READS, None)
+
+
+async def read_once(session: AsyncSession, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+    """`load()`'s answer, asked once per transaction: several parts of one update (the /help
+    sections, a screen and its buttons) share it. Forgotten as soon as the transaction writes
+    or ends, so nothing is read stale."""
+    reads: dict[Hashable, Any] = session.sync_session.info.setdefault(READS, {})
+    if key not in reads:
+        reads[key] = await load()
+    return reads[key]  # type: ignore[no-any-return]
 
 
 def has_writes(session: AsyncSession) -> bool:

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.db import read_once
 from bot.meetings.drafts import build_meeting, build_poll
 from bot.meetings.jobs import announce, post_minutes, send_date_poll
 from models.audit import AuditAction, record
-from models.group import GroupRole, MembershipStatus, is_coordinator, memberships_of
+from models.group import (
+    coordinates_any,
+    is_coordinator,
+)
 from models.meeting import (
     Meeting,
     MeetingMinutes,
@@ -84,9 +89,8 @@ async def may_schedule(session: AsyncSession, member: Member) -> bool:
     """Admins, and coordinators of at least one group, see the scheduling buttons."""
     if member.is_admin:
         return True
-    return any(
-        link.role == GroupRole.COORDINATOR and link.status == MembershipStatus.ACTIVE
-        for link in await memberships_of(session, member.id)
+    return await read_once(
+        session, ("coordinates", member.id), partial(coordinates_any, session, member.id)
     )
 
 

@@ -9,8 +9,7 @@ import textwrap
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-
-from PIL import Image, ImageDraw, ImageFont, features
+from typing import TYPE_CHECKING
 
 from bot.core.i18n import RTL_LOCALES, format_number, format_share
 from bot.polls.service import Comment
@@ -23,6 +22,12 @@ from bot.polls.views import (
     region_label,
 )
 from models.poll import BLOCK, Poll, PollKind
+
+# Pillow is imported where a chart is drawn: the bot starts without it (start-up time, memory).
+if TYPE_CHECKING:
+    from PIL import ImageDraw, ImageFont
+
+    TypeFont = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 # A font with Latin and Arabic glyphs is bundled (DejaVu Sans, licence beside it), so charts
 # read the same on any system; the system copies are only a fallback.
@@ -41,19 +46,22 @@ MARGIN = 30
 PALETTE = ("#2E6DB4", "#3A9D5D", "#E0A030", "#8E5BB5", "#2BA3A8", "#C75B8E")
 CONSENT_COLOURS = ("#3A9D5D", "#9AA3AD", "#E0A030", "#C0392B")
 NO_GLYPH = "\U0010fffd"  # a private-use character no font draws: its box is the "no glyph" box
-TypeFont = ImageFont.FreeTypeFont | ImageFont.ImageFont
 log = logging.getLogger(__name__)
 
 
 def shaping_available() -> bool:
     """Whether Pillow lays text out with Raqm (HarfBuzz + FriBiDi): Arabic letters joined and
     right-to-left runs in order. Pillow's wheels include Raqm; FriBiDi is the system's."""
+    from PIL import features
+
     return bool(features.check("raqm"))
 
 
 @lru_cache(maxsize=8)
 def chart_font(size: int) -> TypeFont:
     """The bundled font (Latin and Arabic), laid out with Raqm when the system allows."""
+    from PIL import ImageFont
+
     layout = ImageFont.Layout.RAQM if shaping_available() else ImageFont.Layout.BASIC
     if layout == ImageFont.Layout.BASIC:
         log.warning("Pillow has no Raqm layout (libfribidi missing?): Arabic charts unjoined")
@@ -93,6 +101,8 @@ def _ellipsize(draw: ImageDraw.ImageDraw, text: str, font: TypeFont, width: int)
 def chart_png(poll: Poll, counts: Counts, locale: str, _: Gettext) -> bytes:
     """A horizontal bar chart of the answers, labelled in the reader's language; mirrored for
     right-to-left languages (labels on the right, bars growing leftwards)."""
+    from PIL import Image, ImageDraw
+
     rtl = locale in RTL_LOCALES
     title_font, text_font, small_font = chart_font(26), chart_font(20), chart_font(17)
     labels = [drawable(label, text_font) for label in option_labels(poll, locale, _)]

@@ -7,19 +7,27 @@ import random
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from bot.core.config import SUPPORTED_LOCALES
+from bot.core.db import read_once
 from bot.core.privacy import keyed_token
 from bot.polls.ballot_box import empty_pool
 from bot.polls.closing import check_closing
 from bot.polls.tally import Tally, count_cells, tally, tally_cells
 from models.audit import AuditAction, record_for_groups
-from models.group import GroupMembership, GroupRole, MembershipStatus, WorkingGroup
+from models.group import (
+    GroupMembership,
+    GroupRole,
+    MembershipStatus,
+    WorkingGroup,
+    coordinates_any,
+)
 from models.member import Member
 from models.poll import (
     BLOCK,
@@ -164,7 +172,11 @@ async def can_create(session: AsyncSession, member: Member | None) -> bool:
     """Network admins, and coordinators of at least one working group."""
     if member is None or not member.is_active:
         return False
-    return member.is_admin or bool(await coordinated_groups(session, member))
+    if member.is_admin:
+        return True
+    return await read_once(
+        session, ("coordinates", member.id), partial(coordinates_any, session, member.id)
+    )
 
 
 async def can_manage(session: AsyncSession, member: Member | None, poll: Poll) -> bool:
@@ -457,10 +469,19 @@ async def cast_vote(
     if refused is not None:
         return refused
     assert poll is not None
-    # Hold the poll row until commit: a close running at the same moment waits for this vote
-    # (and counts it), or this vote waits for the close and is refused.
-    await session.refresh(poll, ["status"], with_for_update=True)
-    if not poll.is_open:
+    # Hold the poll row until commit, checked inside the write: a close running at the same
+    # moment waits for this vote (and counts it), or this vote waits for the close and is
+    # refused. An UPDATE rather than SELECT … FOR UPDATE: SQLite has no row locks and begins
+    # the transaction at the first write, so a read could see the poll open just before a
+    # close commits, and the ballot would wait in a closed poll's pool, never counted.
+    held = await session.execute(
+        update(Poll)
+        .where(Poll.id == poll.id, Poll.status == PollStatus.OPEN)
+        .values(status=PollStatus.OPEN)
+        .execution_options(synchronize_session=False)
+    )
+    if not held.rowcount:  # type: ignore[attr-defined]
+        await session.refresh(poll, ["status"])
         return VoteResult.CLOSED
     if not asks_reason(poll, choices):
         reason = None
