@@ -123,3 +123,36 @@ def test_the_spreadsheet_of_a_secret_questionnaire_links_no_answers() -> None:
     sheet = table(named, tallies, {}, rows, str).decode("utf-8-sig").splitlines()
     assert sheet[0].startswith("Respondent,How much progress")
     assert sheet[1] == 'Joy,4,Campaigns & training,,"Advocacy, Research",Yes'
+
+
+def test_builder_options_kinds_and_moves() -> None:
+    from datetime import timedelta
+
+    from bot.consensus.builder import (
+        OptionsProblem,
+        moved,
+        parse_options,
+        rekind,
+        valid_draft,
+    )
+    from bot.consensus.questionnaire import reminder_time
+    from models.consensus import QuestionKind
+
+    assert parse_options(" Yes \n\n  No  ") == ["Yes", "No"]
+    assert parse_options("Yes") is OptionsProblem.TOO_FEW
+    assert parse_options("Yes\nyes") is OptionsProblem.DUPLICATE
+    assert parse_options("\n".join(str(n) for n in range(13))) is OptionsProblem.TOO_MANY
+    assert parse_options("a" * 61 + "\nb") is OptionsProblem.TOO_LONG
+    choice = {"kind": "single", "text": "Q?", "options": ["A", "B"]}
+    assert rekind(choice, QuestionKind.SCALE) == {"kind": "scale", "text": "Q?", "options": []}
+    assert rekind(choice, QuestionKind.MULTIPLE)["options"] == ["A", "B"]
+    scale = {"kind": "scale", "text": "S?", "options": []}
+    assert moved([choice, scale], 0, 1) == [scale, choice]
+    assert moved([choice, scale], 0, -1) is None and moved([choice, scale], 5, 1) is None
+    assert valid_draft([choice, scale]) and not valid_draft([])
+    assert not valid_draft([{"kind": "single", "text": "Q?", "options": ["A"]}])
+    assert not valid_draft([{"kind": "bogus", "text": "Q?", "options": []}])
+    assert not valid_draft([scale] * 16)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    assert reminder_time(start, start + timedelta(days=7)) == start + timedelta(days=6)
+    assert reminder_time(start, start + timedelta(days=1)) == start + timedelta(hours=12)

@@ -270,7 +270,7 @@ async def got_text(message: Message, state: FSMContext, _: Gettext) -> None:
         return
     if pending.get("new") and i == len(questions) < MAX_QUESTIONS:
         questions.append({"kind": pending["kind"], "text": text, "options": []})
-    elif 0 <= i < len(questions):
+    elif not pending.get("new") and 0 <= i < len(questions):
         questions[i] = {**questions[i], "text": text}
     await state.update_data(questions=questions)
     await show_preview(message, state, _)
@@ -287,7 +287,7 @@ async def got_options(message: Message, state: FSMContext, _: Gettext) -> None:
     kind = kind_of(str(pending.get("kind")))
     if kind is not None and pending.get("new") and i == len(questions) < MAX_QUESTIONS:
         questions.append({"kind": kind.value, "text": pending["text"], "options": options})
-    elif kind is not None and 0 <= i < len(questions):
+    elif kind is not None and not pending.get("new") and 0 <= i < len(questions):
         questions[i] = rekind(questions[i], kind, options)
     await state.update_data(questions=questions)
     await show_preview(message, state, _)
