@@ -129,3 +129,21 @@ def test_models_never_import_the_bot() -> None:
     for name, targets in graph().items():
         if name.startswith("models"):
             assert not [t for t in targets if not t.startswith("models")], name
+
+
+def test_pillow_is_not_imported_at_start_up() -> None:
+    """Charts import Pillow when a report is drawn, not when the bot starts (every area's
+    routers, renderers and jobs imported)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, bot.__main__, bot.wiring\n"
+        "[setup for setup in bot.wiring.areas()]\n"
+        "import bot.consensus.jobs, bot.polls.jobs\n"
+        "print(sorted(m for m in ('PIL', 'bot.polls.export') if m in sys.modules))\n"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == "[]"
