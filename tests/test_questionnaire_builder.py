@@ -178,12 +178,15 @@ async def test_evaluation_template_changed_and_sent(
         "1. 🔘 How much progress" in reply[-1]["text"]
         and "(A lot, Some, None)" in reply[-1]["text"]
     )
+    await ana.click("🏷 Change the title")
+    reply = await ana.send("Annual evaluation 2026")
+    assert "👀 Annual evaluation 2026 · preview" in reply[-1]["text"]
     await ana.click("Next ▶")
     await ana.click("🔒 Secret")
     await ana.click("In 1 week")
     await ana.click("✅ Send")
     questionnaire = await newest(bot)
-    assert questionnaire.anonymous and questionnaire.title == "Annual evaluation"
+    assert questionnaire.anonymous and questionnaire.title == "Annual evaluation 2026"
     kinds = [(q["kind"], q["text"]) for q in questionnaire.questions]
     assert kinds == [
         ("single", "How much progress did we make on our objectives this year?"),
@@ -192,7 +195,7 @@ async def test_evaluation_template_changed_and_sent(
         ("single", "Will you take part in the group next year?"),
         ("single", "Should we meet monthly?"),
     ]
-    await eventually(lambda: has_text(fake, JOY, "Annual evaluation"))
+    await eventually(lambda: has_text(fake, JOY, "Annual evaluation 2026"))
     reply = await joy.click("▶ Start or continue")
     assert "question 1 of 5" in reply[-1]["text"] and "A lot" in joy.buttons()
 

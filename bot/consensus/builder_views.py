@@ -91,6 +91,8 @@ def preview_keyboard(data: dict[str, Any], _: Gettext) -> InlineKeyboardMarkup:
     if len(questions) < MAX_QUESTIONS:
         kb.button(text=_("➕ Add a question"), callback_data=BuildCb(action="add"))
         sizes.append(1)
+    kb.button(text=_("🏷 Change the title"), callback_data=BuildCb(action="title"))
+    sizes.append(1)
     if questions:
         kb.button(text=_("Next ▶"), callback_data=BuildCb(action="next"))
         sizes.append(1)

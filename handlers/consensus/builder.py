@@ -243,6 +243,13 @@ async def rearrange(
     await show_preview(call, state, _)
 
 
+@router.callback_query(BuildCb.filter(F.action == "title"), StateFilter(Building))
+async def change_title(call: CallbackQuery, state: FSMContext, _: Gettext) -> None:
+    await call.answer()
+    await state.set_state(Building.title)
+    await show(call, _("Send the new title (one line)."), cancel_keyboard(_))
+
+
 @router.callback_query(BuildCb.filter(F.action == "back"), StateFilter(Building))
 async def back(call: CallbackQuery, state: FSMContext, _: Gettext) -> None:
     await call.answer()
