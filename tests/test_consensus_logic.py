@@ -156,3 +156,19 @@ def test_builder_options_kinds_and_moves() -> None:
     start = datetime(2026, 11, 1, tzinfo=UTC)
     assert reminder_time(start, start + timedelta(days=7)) == start + timedelta(days=6)
     assert reminder_time(start, start + timedelta(days=1)) == start + timedelta(hours=12)
+
+
+def test_a_preview_of_fifteen_long_questions_shows_them_all() -> None:
+    from bot.consensus.builder import MAX_OPTION, MAX_OPTIONS, MAX_QUESTION, MAX_QUESTIONS
+    from bot.consensus.builder_views import preview_text
+    from bot.polls.views import utf16_len
+
+    question = {
+        "kind": "multiple",
+        "text": "&" * MAX_QUESTION,
+        "options": [f"{n:02d}" + "é" * (MAX_OPTION - 2) for n in range(MAX_OPTIONS)],
+    }
+    data = {"title": "T" * 120, "questions": [question] * MAX_QUESTIONS}
+    text = preview_text(data, lambda s: s)
+    assert utf16_len(text) <= 4096 and "(shortened)" not in text
+    assert all(f"\n{n}. ☑️ &amp;" in text for n in range(1, MAX_QUESTIONS + 1))

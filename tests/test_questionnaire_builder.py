@@ -24,6 +24,11 @@ from tests.test_polls import eventually, has_text, texts, wake
 JOY, PEDRO, TOM = 610_203, 610_204, 610_205
 
 
+def failed_calls(fake: FakeTelegram) -> list[Any]:
+    """Bot API calls Telegram refused (a bad edit, a message too long...)."""
+    return [c for c in fake.calls if not c.ok and c.method != "getUpdates"]
+
+
 async def newest(bot: RunningBot) -> Questionnaire:
     found = await bot.db(
         lambda s: s.scalar(select(Questionnaire).order_by(Questionnaire.id.desc()))
@@ -151,6 +156,7 @@ async def test_from_scratch_answered_reminded_and_reported(
     assert (0x2E, 0x6D, 0xB4) in colours and (0x3A, 0x9D, 0x5D) in colours, "bars are drawn"
     await eventually(lambda: has_text(fake, JOY, "Respondents: 2"))
     assert not has_text(fake, JOY, "More rural voices"), "members get counts only"
+    assert not failed_calls(fake)
 
 
 async def test_evaluation_template_changed_and_sent(
@@ -198,6 +204,7 @@ async def test_evaluation_template_changed_and_sent(
     await eventually(lambda: has_text(fake, JOY, "Annual evaluation 2026"))
     reply = await joy.click("▶ Start or continue")
     assert "question 1 of 5" in reply[-1]["text"] and "A lot" in joy.buttons()
+    assert not failed_calls(fake)
 
 
 async def test_bad_input_is_refused_and_changes_nothing(
@@ -271,3 +278,4 @@ async def test_bad_input_is_refused_and_changes_nothing(
     assert len(questionnaire.questions) == 15
     await ana.press_data("qb:back:0:")
     assert "no longer valid" in str(ana.callback_answer()), "the conversation is over"
+    assert not failed_calls(fake)

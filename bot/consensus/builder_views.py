@@ -26,6 +26,7 @@ from bot.polls.views import fit
 from models.consensus import QuestionKind
 
 Gettext = Callable[..., str]
+PREVIEW_LINE = 220  # characters of a question (and its answers) in the preview
 ICONS = {
     QuestionKind.SINGLE: "🔘",
     QuestionKind.MULTIPLE: "☑️",
@@ -52,11 +53,17 @@ def kind_names(_: Gettext) -> dict[QuestionKind, str]:
     }
 
 
-def question_line(i: int, question: dict[str, Any]) -> str:
+def question_line(i: int, question: dict[str, Any], limit: int = 0) -> str:
+    """A question with its answers; cut to `limit` characters in the preview, so that all
+    fifteen always fit in one message."""
     icon = ICONS.get(QuestionKind(question["kind"]), "")
     options = ", ".join(question.get("options") or [])
-    line = f"{i + 1}. {icon} {html.escape(question['text'])}"
-    return line + (f" ({html.escape(options)})" if options else "")
+    plain = question["text"] + (f" ({options})" if options else "")
+    shown, n = html.escape(plain), len(plain)
+    while limit and len(shown) > limit:  # measured as sent: "&" counts as "&amp;"
+        n -= 1
+        shown = html.escape(plain[:n]) + "…"
+    return f"{i + 1}. {icon} {shown}"
 
 
 def preview_text(data: dict[str, Any], _: Gettext) -> str:
@@ -69,7 +76,7 @@ def preview_text(data: dict[str, Any], _: Gettext) -> str:
         ),
         "",
     ]
-    lines += [question_line(i, q) for i, q in enumerate(questions)]
+    lines += [question_line(i, q, PREVIEW_LINE) for i, q in enumerate(questions)]
     if not questions:
         lines.append(_("No questions yet: tap ➕ to add the first one."))
     lines += [
