@@ -172,3 +172,42 @@ def test_a_preview_of_fifteen_long_questions_shows_them_all() -> None:
     text = preview_text(data, lambda s: s)
     assert utf16_len(text) <= 4096 and "(shortened)" not in text
     assert all(f"\n{n}. ☑️ &amp;" in text for n in range(1, MAX_QUESTIONS + 1))
+
+
+def test_the_questionnaire_chart_mirrors_for_arabic() -> None:
+    """One bar per option of each counted question; in Arabic the bars grow leftwards."""
+    import io
+
+    from PIL import Image
+
+    from bot.consensus.questionnaire_chart import chart_png
+    from bot.polls.tally import Counts, tally_cells
+
+    questionnaire = Questionnaire(
+        id=1,
+        title="التقييم السنوي",
+        questions=[
+            {"kind": "single", "text": "هل ستشارك؟", "options": ["نعم", "لا"]},
+            {"kind": "text", "text": "ماذا نغير؟", "options": []},
+        ],
+        anonymous=True,
+        closes_at=CLOSES,
+    )
+    counts = Counts(0, [0, 0])
+    counts.add(0b01, 3)
+    tallies = [tally_cells(2, {("002", "woman"): counts}), None]
+    for locale, bar_side in (("en", "left"), ("ar", "right")):
+        image = Image.open(io.BytesIO(chart_png(questionnaire, tallies, 3, locale, str) or b""))
+        rgb = image.convert("RGB")
+        blue = [
+            x
+            for x in range(rgb.width)
+            for y in range(0, rgb.height, 4)
+            if rgb.getpixel((x, y)) == (0x2E, 0x6D, 0xB4)
+        ]
+        assert blue, locale
+        # the labels take the reading side (300 px), the longest bar runs to the other side
+        start, end = (min(blue), max(blue)) if bar_side == "left" else (max(blue), min(blue))
+        assert abs(start - rgb.width / 2) > 100 and abs(end - rgb.width / 2) > 250, locale
+        assert (start < rgb.width / 2) == (bar_side == "left"), (locale, start)
+    assert chart_png(questionnaire, [None, None], 0, "en", str) is None

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.sandbox.telegram import FakeTelegram
 from models.consensus import Questionnaire
@@ -19,7 +19,7 @@ from models.delivery import Broadcast, Delivery
 from models.member import Member
 from tests.harness import RunningBot
 from tests.test_consensus import ANA, NOW, OUTSIDER, file_names, network, sent_file
-from tests.test_polls import eventually, has_text, texts, wake
+from tests.test_polls import eventually, has_text, make_group, texts, wake
 
 JOY, PEDRO, TOM = 610_203, 610_204, 610_205
 
@@ -278,4 +278,40 @@ async def test_bad_input_is_refused_and_changes_nothing(
     assert len(questionnaire.questions) == 15
     await ana.press_data("qb:back:0:")
     assert "no longer valid" in str(ana.callback_answer()), "the conversation is over"
+    await ana.press_data("cn:bclose:1d")
+    assert "no longer valid" in str(ana.callback_answer())
+    count = await bot.db(lambda s: s.scalar(select(func.count()).select_from(Questionnaire)))
+    assert count == 1
+    assert not failed_calls(fake)
+
+
+async def test_a_spanish_coordinator_builds_in_spanish(
+    bot: RunningBot, fake: FakeTelegram, client: Any, clock: Any
+) -> None:
+    clock.set(NOW)
+    await network(bot, fake)
+    await make_group(bot, "rural", {"es": "Comunidades rurales"}, [610_201], [610_202, PEDRO])
+    lucia = client(610_201, "Lucía", language_code="es")
+    reply = await lucia.send("/questionnaire")
+    assert "¿Para qué grupo es el cuestionario?" in reply[-1]["text"]
+    await lucia.click("Comunidades rurales")
+    reply = await lucia.send("Encuesta rural")
+    assert "0 de 15 preguntas como máximo" in reply[-1]["text"]
+    await lucia.click("➕ Añadir una pregunta")
+    await lucia.click("☑️ Varias respuestas")
+    reply = await lucia.send("¿Qué días?")
+    assert "una por línea" in reply[-1]["text"]
+    reply = await lucia.send("Lunes\nlunes")
+    assert "aparece dos veces" in reply[-1]["text"]
+    reply = await lucia.send("Lunes\nMartes")
+    assert "1. ☑️ ¿Qué días? (Lunes, Martes)" in reply[-1]["text"]
+    await lucia.click("Siguiente ▶")
+    await lucia.click("🔒 Secreto")
+    reply = await lucia.click("En 1 día")
+    assert "Se envía a 3 miembros." in reply[-1]["text"]
+    await lucia.click("✅ Enviar")
+    questionnaire = await newest(bot)
+    assert questionnaire.locale == "es" and questionnaire.title == "Encuesta rural"
+    await eventually(lambda: has_text(fake, PEDRO, "Encuesta rural"))
+    assert not has_text(fake, JOY, "Encuesta rural"), "only the rural group"
     assert not failed_calls(fake)

@@ -404,6 +404,7 @@ async def send(
 
 
 @router.callback_query(BuildCb.filter())
+@router.callback_query(ProposeCb.filter(F.action == "bclose"))
 async def stale(call: CallbackQuery, _: Gettext) -> None:
     """A builder button of a step that is over, or of a conversation that is over."""
     await invalid(call, _)
