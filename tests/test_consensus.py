@@ -406,6 +406,21 @@ async def ballot_count(bot: RunningBot) -> int:
     return int(await bot.db(lambda s: s.scalar(select(func.count()).select_from(PriorityBallot))))
 
 
+def file_names(fake: FakeTelegram, chat_id: int) -> str:
+    return " ".join(
+        str(m["document"].get("file_name")) for m in fake.messages(chat_id) if "document" in m
+    )
+
+
+def sent_file(fake: FakeTelegram, chat_id: int, suffix: str) -> dict[str, Any]:
+    """The newest document sent to a chat whose name ends with `suffix`."""
+    for message in reversed(fake.messages(chat_id)):
+        document = message.get("document")
+        if document and str(document.get("file_name", "")).endswith(suffix):
+            return dict(document)
+    raise AssertionError(f"no {suffix} file in chat {chat_id}")
+
+
 async def test_annual_evaluation_in_two_sittings_across_a_restart(
     bot: RunningBot, fake: FakeTelegram, client: Any, clock: Any
 ) -> None:
@@ -414,12 +429,17 @@ async def test_annual_evaluation_in_two_sittings_across_a_restart(
     ana = client(ANA, "Ana")
     joy, lucia = client(610_203, "Joy"), client(610_201, "Lucía", language_code="es")
     await ana.send("/evaluation")
-    await ana.click("Women and ESCR")
-    reply = await ana.click("In 1 week")
-    assert "5. Will you take part in the group next year? (Yes, Not sure, No)" in reply[-1]["text"]
+    reply = await ana.click("Women and ESCR")
+    assert (
+        "5. 🔘 Will you take part in the group next year? (Yes, Not sure, No)" in reply[-1]["text"]
+    )
     await ana.click("✏️ 2")
+    await ana.click("✏️ Change the text")
     reply = await ana.send("What worked well this year?")
-    assert "2. What worked well this year?" in reply[-1]["text"], "the edit shows in the preview"
+    assert "2. ✍️ What worked well this year?" in reply[-1]["text"], "the edit shows"
+    await ana.click("Next ▶")
+    await ana.click("🔒 Secret")
+    await ana.click("In 1 week")
     await ana.click("✅ Send")
     questionnaire = await bot.db(lambda s: s.scalar(select(Questionnaire)))
     assert questionnaire.anonymous and len(questionnaire.questions) == 5
@@ -479,13 +499,13 @@ async def test_annual_evaluation_in_two_sittings_across_a_restart(
     # the close: per question results, the text answers (anonymous), a CSV per question
     clock.set(questionnaire.closes_at + timedelta(seconds=1))
     wake(bot)
-    await eventually(lambda: any("document" in m for m in fake.messages(ANA)))
+    await eventually(lambda: ".csv" in file_names(fake, ANA))
     report = "\n".join(t for t in texts(fake, ANA) if "Results" in t or "•" in t)
     assert "Respondents: 2" in report
     assert "• The housing campaign" in report and "• Más reuniones regionales" in report
     assert "Advocacy: 2 · Litigation: 0 · Research: 1 · Training: 0" in report
     assert "Yes: 1 · Not sure: 1 · No: 0" in report
-    document = next(m["document"] for m in fake.messages(ANA) if "document" in m)
+    document = sent_file(fake, ANA, ".csv")
     sheet = list(csv.reader(io.StringIO(fake.files[document["file_id"]].data.decode("utf-8-sig"))))
     assert sheet[0] == ["Question", "Answer", "Answers"]
     assert ["What worked well this year?", "The housing campaign", ""] in sheet

@@ -123,3 +123,91 @@ def test_the_spreadsheet_of_a_secret_questionnaire_links_no_answers() -> None:
     sheet = table(named, tallies, {}, rows, str).decode("utf-8-sig").splitlines()
     assert sheet[0].startswith("Respondent,How much progress")
     assert sheet[1] == 'Joy,4,Campaigns & training,,"Advocacy, Research",Yes'
+
+
+def test_builder_options_kinds_and_moves() -> None:
+    from datetime import timedelta
+
+    from bot.consensus.builder import (
+        OptionsProblem,
+        moved,
+        parse_options,
+        rekind,
+        valid_draft,
+    )
+    from bot.consensus.questionnaire import reminder_time
+    from models.consensus import QuestionKind
+
+    assert parse_options(" Yes \n\n  No  ") == ["Yes", "No"]
+    assert parse_options("Yes") is OptionsProblem.TOO_FEW
+    assert parse_options("Yes\nyes") is OptionsProblem.DUPLICATE
+    assert parse_options("\n".join(str(n) for n in range(13))) is OptionsProblem.TOO_MANY
+    assert parse_options("a" * 61 + "\nb") is OptionsProblem.TOO_LONG
+    choice = {"kind": "single", "text": "Q?", "options": ["A", "B"]}
+    assert rekind(choice, QuestionKind.SCALE) == {"kind": "scale", "text": "Q?", "options": []}
+    assert rekind(choice, QuestionKind.MULTIPLE)["options"] == ["A", "B"]
+    scale = {"kind": "scale", "text": "S?", "options": []}
+    assert moved([choice, scale], 0, 1) == [scale, choice]
+    assert moved([choice, scale], 0, -1) is None and moved([choice, scale], 5, 1) is None
+    assert valid_draft([choice, scale]) and not valid_draft([])
+    assert not valid_draft([{"kind": "single", "text": "Q?", "options": ["A"]}])
+    assert not valid_draft([{"kind": "bogus", "text": "Q?", "options": []}])
+    assert not valid_draft([scale] * 16)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    assert reminder_time(start, start + timedelta(days=7)) == start + timedelta(days=6)
+    assert reminder_time(start, start + timedelta(days=1)) == start + timedelta(hours=12)
+
+
+def test_a_preview_of_fifteen_long_questions_shows_them_all() -> None:
+    from bot.consensus.builder import MAX_OPTION, MAX_OPTIONS, MAX_QUESTION, MAX_QUESTIONS
+    from bot.consensus.builder_views import preview_text
+    from bot.polls.views import utf16_len
+
+    question = {
+        "kind": "multiple",
+        "text": "&" * MAX_QUESTION,
+        "options": [f"{n:02d}" + "é" * (MAX_OPTION - 2) for n in range(MAX_OPTIONS)],
+    }
+    data = {"title": "T" * 120, "questions": [question] * MAX_QUESTIONS}
+    text = preview_text(data, lambda s: s)
+    assert utf16_len(text) <= 4096 and "(shortened)" not in text
+    assert all(f"\n{n}. ☑️ &amp;" in text for n in range(1, MAX_QUESTIONS + 1))
+
+
+def test_the_questionnaire_chart_mirrors_for_arabic() -> None:
+    """One bar per option of each counted question; in Arabic the bars grow leftwards."""
+    import io
+
+    from PIL import Image
+
+    from bot.consensus.questionnaire_chart import chart_png
+    from bot.polls.tally import Counts, tally_cells
+
+    questionnaire = Questionnaire(
+        id=1,
+        title="التقييم السنوي",
+        questions=[
+            {"kind": "single", "text": "هل ستشارك؟", "options": ["نعم", "لا"]},
+            {"kind": "text", "text": "ماذا نغير؟", "options": []},
+        ],
+        anonymous=True,
+        closes_at=CLOSES,
+    )
+    counts = Counts(0, [0, 0])
+    counts.add(0b01, 3)
+    tallies = [tally_cells(2, {("002", "woman"): counts}), None]
+    for locale, bar_side in (("en", "left"), ("ar", "right")):
+        image = Image.open(io.BytesIO(chart_png(questionnaire, tallies, 3, locale, str) or b""))
+        rgb = image.convert("RGB")
+        blue = [
+            x
+            for x in range(rgb.width)
+            for y in range(0, rgb.height, 4)
+            if rgb.getpixel((x, y)) == (0x2E, 0x6D, 0xB4)
+        ]
+        assert blue, locale
+        # the labels take the reading side (300 px), the longest bar runs to the other side
+        start, end = (min(blue), max(blue)) if bar_side == "left" else (max(blue), min(blue))
+        assert abs(start - rgb.width / 2) > 100 and abs(end - rgb.width / 2) > 250, locale
+        assert (start < rgb.width / 2) == (bar_side == "left"), (locale, start)
+    assert chart_png(questionnaire, [None, None], 0, "en", str) is None

@@ -6,7 +6,8 @@ at a round's close), `consensus_record` (the decision record to every participan
 Job kind: `consensus_close`, keyed `consensus:<round id>:close`.
 Priorities: broadcast kinds `priorities` (the options to rank) and `priorities_results`, job
 kind `priorities_close`. Questionnaires: `questionnaire` (the invitation),
-`questionnaire_results`, job kind `questionnaire_close`.
+`questionnaire_reminder` (once, to those who have not sent their answers),
+`questionnaire_results`, job kinds `questionnaire_remind` and `questionnaire_close`.
 """
 
 from __future__ import annotations
@@ -28,12 +29,15 @@ from bot.consensus.priority_views import (
 from bot.consensus.questionnaire import (
     close_questionnaire,
     count_questions,
+    has_sent,
+    remind_questionnaire,
     respondents,
     text_answers,
 )
 from bot.consensus.questionnaire_views import (
     intro_keyboard,
     intro_text,
+    reminder_text,
     results_lines,
     split,
     table,
@@ -228,7 +232,35 @@ async def render_questionnaire_results(ctx: RenderContext) -> list[Outgoing] | N
         people = [] if questionnaire.anonymous else await named_rows(ctx.session, questionnaire)
         data = table(questionnaire, tallies, texts, people, ctx._)
         out.append(Outgoing(document=(f"questionnaire-{questionnaire.id}.csv", data)))
+        # Pillow is imported only when a report is drawn, never at start-up.
+        from bot.consensus.questionnaire_chart import chart_png
+
+        image = chart_png(questionnaire, tallies, total, ctx.locale, ctx._)
+        if image is not None:
+            out.insert(-1, Outgoing(document=(f"questionnaire-{questionnaire.id}.png", image)))
     return out
+
+
+async def render_questionnaire_reminder(ctx: RenderContext) -> list[Outgoing] | None:
+    """The invitation again under a reminder; skipped once closed or answered."""
+    questionnaire = await get_questionnaire(
+        ctx.session, int(ctx.broadcast.payload["questionnaire_id"])
+    )
+    member = ctx.member
+    if questionnaire is None or member is None or not questionnaire.is_open:
+        return None
+    if await has_sent(ctx.session, questionnaire, member):
+        return None
+    name = await questionnaire_audience(ctx, questionnaire)
+    text = reminder_text(questionnaire, name, ctx.locale, member.tz, ctx._)
+    return [Outgoing(text=text, reply_markup=intro_keyboard(questionnaire, ctx._))]
+
+
+async def run_questionnaire_remind(ctx: JobContext) -> None:
+    """The one reminder before the close."""
+    questionnaire = await get_questionnaire(ctx.session, int(ctx.job.payload["questionnaire_id"]))
+    if questionnaire is not None:
+        await remind_questionnaire(ctx.session, questionnaire)
 
 
 async def run_questionnaire_close(ctx: JobContext) -> None:

@@ -16,7 +16,6 @@ from pydantic import Field
 
 from bot.consensus.priorities import RankResult, needed, ranking
 from bot.core.i18n import format_number, format_when
-from bot.polls.export import PALETTE, chart_font, results_csv
 from bot.polls.tally import Counts, Group, Tally
 from bot.polls.views import fit, gender_name, hidden_text, region_label
 from models.consensus import Priorities, PriorityMode
@@ -224,12 +223,16 @@ def as_poll(consultation: Priorities) -> Poll:
 
 def csv_bytes(consultation: Priorities, result: Tally, locale: str, _: Gettext) -> bytes:
     """Points per option for the total and each protected breakdown (UTF-8 with BOM)."""
+    from bot.polls.export import results_csv  # with Pillow: only when a report is made
+
     return results_csv(as_poll(consultation), result, locale, _)
 
 
 def chart(consultation: Priorities, total: Counts, locale: str, _: Gettext) -> bytes:
-    """A bar chart of the ranking, most points on top."""
-    from PIL import Image, ImageDraw  # loaded when a chart is drawn, not at start
+    """A bar chart of the ranking, most points on top (Pillow imported only now)."""
+    from PIL import Image, ImageDraw
+
+    from bot.polls.export import PALETTE, chart_font
 
     order = ranking(consultation, total)
     title_font, text_font = chart_font(26), chart_font(20)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.queue import Priority, enqueue_broadcast
@@ -268,23 +268,58 @@ async def respondents(session: AsyncSession, questionnaire: Questionnaire) -> in
     return int(found or 0)
 
 
+def audience_ids(group_id: int | None) -> Any:
+    """SELECT of the members a questionnaire goes to: the group's, or the whole network's."""
+    if group_id is None:
+        return select(Member.id).where(Member.status == MemberStatus.ACTIVE)
+    return active_member_ids(group_id)
+
+
+async def audience_size(session: AsyncSession, group_id: int | None) -> int:
+    found = await session.scalar(
+        select(func.count()).select_from(audience_ids(group_id).subquery())
+    )
+    return int(found or 0)
+
+
+def unfinished_ids(questionnaire: Questionnaire) -> Any:
+    """SELECT of the audience members who have not sent their answers (the reminder's)."""
+    sent = exists().where(
+        QuestionnaireProgress.questionnaire_id == questionnaire.id,
+        QuestionnaireProgress.member_id == Member.id,
+        QuestionnaireProgress.sent.is_(True),
+    )
+    return audience_ids(questionnaire.group_id).where(~sent)
+
+
+def reminder_time(created: datetime, closes: datetime) -> datetime | None:
+    """A day before the close, or halfway when it closes within two days (None if too soon)."""
+    moment = max(created + (closes - created) / 2, closes - timedelta(days=1))
+    return moment if created < moment < closes else None
+
+
 async def launch_questionnaire(
     session: AsyncSession, questionnaire: Questionnaire, creator: Member
 ) -> None:
-    """Send it to its audience and schedule its close."""
-    if questionnaire.group_id is None:
-        recipients: Any = select(Member.id).where(Member.status == MemberStatus.ACTIVE)
-    else:
-        recipients = active_member_ids(questionnaire.group_id)
+    """Send it to its audience, schedule its one reminder and its close."""
     await enqueue_broadcast(
         session,
         kind="questionnaire",
         payload={"questionnaire_id": questionnaire.id},
-        recipients=recipients,
+        recipients=audience_ids(questionnaire.group_id),
         created_by_id=creator.id,
         progress_chat_id=creator.telegram_id,
         dedupe_key=f"questionnaire:{questionnaire.id}",
     )
+    remind_at = reminder_time(questionnaire.created_at, questionnaire.closes_at)
+    if remind_at is not None:
+        await schedule(
+            session,
+            kind="questionnaire_remind",
+            due_at=remind_at,
+            payload={"questionnaire_id": questionnaire.id},
+            key=f"questionnaire:{questionnaire.id}:remind",
+        )
     await schedule(
         session,
         kind="questionnaire_close",
@@ -292,6 +327,25 @@ async def launch_questionnaire(
         payload={"questionnaire_id": questionnaire.id},
         key=f"questionnaire:{questionnaire.id}:close",
     )
+
+
+async def remind_questionnaire(session: AsyncSession, questionnaire: Questionnaire) -> None:
+    """One reminder to those who have not sent their answers, while it is open."""
+    if not questionnaire.is_open:
+        return
+    await enqueue_broadcast(
+        session,
+        kind="questionnaire_reminder",
+        payload={"questionnaire_id": questionnaire.id},
+        recipients=unfinished_ids(questionnaire),
+        dedupe_key=f"questionnaire:{questionnaire.id}:remind",
+        deadline=questionnaire.closes_at,
+    )
+
+
+async def has_sent(session: AsyncSession, questionnaire: Questionnaire, member: Member) -> bool:
+    found = await session.get(QuestionnaireProgress, (questionnaire.id, member.id))
+    return found is not None and found.sent
 
 
 async def close_questionnaire(

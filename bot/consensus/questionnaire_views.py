@@ -16,7 +16,6 @@ from pydantic import Field
 
 from bot.consensus.questionnaire import AnswerResult, option_count
 from bot.core.i18n import format_number, format_when
-from bot.polls.export import safe_cell
 from bot.polls.tally import Tally
 from bot.polls.views import fit, gender_name, hidden_text, region_label
 from models.consensus import QuestionKind, Questionnaire
@@ -71,6 +70,17 @@ def intro_text(
             _("Closes: {when}").format(when=format_when(questionnaire.closes_at, zone, locale)),
         ]
     )
+
+
+def reminder_text(
+    questionnaire: Questionnaire, audience: str, locale: str, zone: str, _: Gettext
+) -> str:
+    """The invitation again, headed by a reminder."""
+    head = _(
+        "⏰ <b>Reminder</b>: you have not sent your answers to this questionnaire yet. "
+        "It closes {when}."
+    ).format(when=format_when(questionnaire.closes_at, zone, locale))
+    return head + "\n\n" + intro_text(questionnaire, audience, locale, zone, _)
 
 
 def intro_keyboard(questionnaire: Questionnaire, _: Gettext) -> InlineKeyboardMarkup:
@@ -266,6 +276,8 @@ def table(
 ) -> bytes:
     """The spreadsheet: a row per respondent when named; when secret a row per question and
     answer (counts, and each text on its own row), so no row links one person's answers."""
+    from bot.polls.export import safe_cell  # with Pillow: only when a report is made
+
     out = io.StringIO()
     writer = csv.writer(out)
     questions = questionnaire.questions

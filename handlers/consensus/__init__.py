@@ -4,10 +4,15 @@ questionnaires (the annual evaluation)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.consensus import jobs
-from bot.consensus.service import forget_objector
+from bot.consensus.service import forget_objector, proposable_groups
 from bot.core.app import Registry
 from handlers.consensus import (
+    builder,
     decide,
     decisions,
     evaluation,
@@ -17,6 +22,9 @@ from handlers.consensus import (
     rank,
 )
 from models.consensus import consensus_records
+from models.member import Member
+
+Gettext = Callable[..., str]
 
 
 def setup(registry: Registry) -> None:
@@ -24,6 +32,7 @@ def setup(registry: Registry) -> None:
     registry.include_routers(
         priorities.router,
         evaluation.router,
+        builder.router,
         propose.router,
         decide.router,
         decisions.router,
@@ -40,5 +49,18 @@ def setup(registry: Registry) -> None:
     registry.add_renderer("questionnaire", jobs.render_questionnaire)
     registry.add_renderer("questionnaire_results", jobs.render_questionnaire_results)
     registry.add_job("questionnaire_close", jobs.run_questionnaire_close)
+    registry.add_renderer("questionnaire_reminder", jobs.render_questionnaire_reminder)
+    registry.add_job("questionnaire_remind", jobs.run_questionnaire_remind)
     registry.add_data_section(consensus_records)
+    registry.add_help_section(help_lines)
     registry.add_forget_step(forget_objector)
+
+
+async def help_lines(session: AsyncSession, member: Member, _: Gettext) -> list[str]:
+    """/help tells coordinators and admins how to send a questionnaire."""
+    if not (member.is_admin or await proposable_groups(session, member)):
+        return []
+    return [
+        _("/questionnaire: build a questionnaire of several questions for your working group"),
+        _("/evaluation: send your working group the annual evaluation (edit it first)"),
+    ]
