@@ -183,7 +183,7 @@ async def test_blocked_amended_adopted_with_a_stand_aside(
     # round 1: Lucía blocks with a reason in Spanish, Pedro disagrees and says why
     await vote(lucia, fake, TITLE_ES, "⛔ Bloquear", BLOCK_REASON)
     await pedro.click("👎 En desacuerdo", poll_in(fake, 610_204, TITLE_ES))
-    assert "Di por qué" in pedro.texts()[-1], "a disagreement in a round asks for its reason"
+    assert "⏭" in " ".join(pedro.buttons()), "a disagreement in a round asks for its reason"
     await give_reason(pedro, "👎 En desacuerdo", DISAGREE_REASON)
     await vote(joy, fake, TITLE_EN, "👍 Agree")
     await vote(tom, fake, TITLE_EN, "👍 Agree")

@@ -136,10 +136,15 @@ def refusal(result: RankResult, _: Gettext) -> str:
 
 
 def ranking_lines(consultation: Priorities, total: Counts, locale: str, _: Gettext) -> list[str]:
+    ngettext = _  # the catalogue's plural forms: "1 point", "2 points", Arabic's six forms
     lines = []
     for place, (option, points) in enumerate(ranking(consultation, total), start=1):
         lines.append(
-            _("{place}. {option}: <b>{points}</b> points").format(
+            ngettext(
+                "{place}. {option}: <b>{points}</b> point",
+                "{place}. {option}: <b>{points}</b> points",
+                points,
+            ).format(
                 place=place,
                 option=html.escape(consultation.options[option]),
                 points=format_number(points, locale),

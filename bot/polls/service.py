@@ -377,6 +377,7 @@ class Comment:
     author: str | None
     text: str | None
     voice_file_id: str | None
+    versions: dict[str, str] | None = None  # the reason in other languages, kept with it
 
 
 # --- answering ----------------------------------------------------------------------------------
@@ -401,6 +402,11 @@ def asks_reason(poll: Poll, choices: int) -> bool:
     """A block always needs its reason; a disagreement too where the poll asks (consensus)."""
     disagrees = poll.kind == PollKind.CONSENT and choices == 1 << DISAGREE
     return is_block(poll, choices) or (disagrees and poll.reason_on_disagree)
+
+
+def needs_reason(poll: Poll, choices: int) -> bool:
+    """Only a block must carry its reason; a disagreement's is welcome but optional."""
+    return is_block(poll, choices)
 
 
 def voter_token(key: bytes, poll: Poll, member: Member) -> str:
@@ -462,17 +468,20 @@ async def cast_vote(
     await session.refresh(poll, ["status"], with_for_update=True)
     if not poll.is_open:
         return VoteResult.CLOSED
-    if not asks_reason(poll, choices):
+    given = reason is not None and bool(reason.text or reason.voice_file_id)
+    if not asks_reason(poll, choices) or not given:
+        if needs_reason(poll, choices):
+            return VoteResult.REASON_NEEDED
         reason = None
-    elif reason is None or not (reason.text or reason.voice_file_id):
-        return VoteResult.REASON_NEEDED
     text = reason.text if reason else None
     voice = reason.voice_file_id if reason else None
+    versions = (reason.versions or None) if reason and text else None
     if not poll.anonymous:
         vote = await named_vote(session, poll.id, member.id)
         if vote is not None:
             vote.choices, vote.voted_at = choices, now
             vote.reason, vote.reason_voice_file_id = text, voice
+            vote.reason_versions = versions
             vote.region, vote.gender = member.region, member.gender
             await session.flush()
             return VoteResult.CHANGED
@@ -495,6 +504,7 @@ async def cast_vote(
                 gender=member.gender,
                 reason=text,
                 reason_voice_file_id=voice,
+                reason_versions=versions,
             )
         )
     else:
@@ -507,6 +517,7 @@ async def cast_vote(
                 gender=member.gender,
                 reason=text,
                 reason_voice_file_id=voice,
+                reason_versions=versions,
                 voted_at=now,
             )
         )
@@ -586,6 +597,7 @@ async def seal_ballots(session: AsyncSession, poll: Poll) -> None:
                 AnonymousBallot.choices,
                 AnonymousBallot.reason,
                 AnonymousBallot.reason_voice_file_id,
+                AnonymousBallot.reason_versions,
             ),
         ),
         (AnonymousComment, (AnonymousComment.text, AnonymousComment.voice_file_id)),
@@ -631,18 +643,35 @@ async def block_reasons(session: AsyncSession, poll: Poll, option: int = BLOCK) 
         return []
     if poll.anonymous:
         rows = await session.execute(
-            select(AnonymousBallot.reason, AnonymousBallot.reason_voice_file_id)
+            select(
+                AnonymousBallot.reason,
+                AnonymousBallot.reason_voice_file_id,
+                AnonymousBallot.reason_versions,
+            )
             .where(AnonymousBallot.poll_id == poll.id, AnonymousBallot.choices == 1 << option)
             .order_by(AnonymousBallot.id)
         )
-        return [Comment(None, text, voice) for text, voice in rows.all() if text or voice]
+        return [
+            Comment(None, text, voice, versions)
+            for text, voice, versions in rows.all()
+            if text or voice
+        ]
     named = await session.execute(
-        select(Member.display_name, NamedVote.reason, NamedVote.reason_voice_file_id)
+        select(
+            Member.display_name,
+            NamedVote.reason,
+            NamedVote.reason_voice_file_id,
+            NamedVote.reason_versions,
+        )
         .join(Member, Member.id == NamedVote.member_id)
         .where(NamedVote.poll_id == poll.id, NamedVote.choices == 1 << option)
         .order_by(Member.display_name)
     )
-    return [Comment(name, text, voice) for name, text, voice in named.all() if text or voice]
+    return [
+        Comment(name, text, voice, versions)
+        for name, text, voice, versions in named.all()
+        if text or voice
+    ]
 
 
 async def objections(session: AsyncSession, poll: Poll) -> dict[str, list[Comment]]:

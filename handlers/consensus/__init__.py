@@ -5,7 +5,7 @@ questionnaires (the annual evaluation)."""
 from __future__ import annotations
 
 from bot.consensus import jobs
-from bot.consensus.service import forget_objector
+from bot.consensus.service import forget_objector, round_poll_closed
 from bot.core.app import Registry
 from handlers.consensus import (
     decide,
@@ -42,3 +42,4 @@ def setup(registry: Registry) -> None:
     registry.add_job("questionnaire_close", jobs.run_questionnaire_close)
     registry.add_data_section(consensus_records)
     registry.add_forget_step(forget_objector)
+    registry.add_poll_close_step(round_poll_closed)
