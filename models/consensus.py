@@ -381,6 +381,11 @@ async def consensus_records(session: AsyncSession, member: Any) -> dict[str, Any
             PriorityParticipation.member_id == member.id
         )
     )
+    rankings = await session.scalars(
+        select(PriorityBallot)
+        .where(PriorityBallot.member_id == member.id)
+        .order_by(PriorityBallot.consultation_id)
+    )
     progress = await session.scalars(
         select(QuestionnaireProgress).where(QuestionnaireProgress.member_id == member.id)
     )
@@ -397,6 +402,13 @@ async def consensus_records(session: AsyncSession, member: Any) -> dict[str, Any
     return {
         "proposals": proposals,
         "priorities_answered": sorted(ranked),
+        "priorities_named_rankings": [
+            {
+                "consultation": b.consultation_id,
+                "picks": [p + 1 for p in (b.p1, b.p2, b.p3, b.p4, b.p5) if p is not None],
+            }
+            for b in rankings
+        ],
         "questionnaires": [
             {
                 "questionnaire": p.questionnaire_id,

@@ -384,7 +384,7 @@ async def test_priorities_ranking_with_a_known_borda_result(
     report = next(t for t in texts(fake, ANA) if "Priorities: results" in t)
     assert (
         "1. Litigation training: 11 points\n2. Housing campaign: 10 points\n"
-        "3. Shadow report: 8 points\n4. Regional meeting: 1 points"
+        "3. Shadow report: 8 points\n4. Regional meeting: 1 point"
     ) in report
     assert "Borda count" in report and "Answers: 5" in report
     assert ": hidden" in report, "small groups are hidden in the breakdowns"

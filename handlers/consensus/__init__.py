@@ -37,6 +37,8 @@ def setup(registry: Registry) -> None:
     registry.add_renderer("priorities", jobs.render_priorities)
     registry.add_renderer("priorities_results", jobs.render_priorities_results)
     registry.add_job("priorities_close", jobs.run_priorities_close)
+    registry.add_renderer("priorities_reminder", jobs.render_priorities_reminder)
+    registry.add_job("priorities_remind", jobs.run_priorities_remind)
     registry.add_renderer("questionnaire", jobs.render_questionnaire)
     registry.add_renderer("questionnaire_results", jobs.render_questionnaire_results)
     registry.add_job("questionnaire_close", jobs.run_questionnaire_close)
