@@ -105,6 +105,9 @@ async def test_secret_round_reason_versions_skip_and_close_now(
     ]
 
     # Close now, before the scheduled time: the review comes at once (the clock never moves)
+    await tom.press_data(f"px:{poll.id}:1")
+    assert "Only the coordinators" in str(tom.callback_answer()), "a member cannot close it"
+    assert not has_text(fake, ANA, "Round 1 closed")
     sent = next(m for m in fake.messages(ANA) if "round 1 is open" in str(m.get("text", "")))
     await ana.click("⏹ Close this round now", sent)
     await ana.click("Yes, close it now")

@@ -275,6 +275,8 @@ async def close_round(session: AsyncSession, app: App, round_: Round, now: datet
     if poll is None:
         return False
     await finish_poll(session, app, poll, now)  # nothing happens if the poll closed already
+    if round_.is_closed:
+        return True  # the poll's close step (round_poll_closed) froze the round just now
     total = (await results_of(session, poll)).total
     proposal = await session.get(Proposal, round_.proposal_id)
     assert proposal is not None
