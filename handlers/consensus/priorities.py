@@ -241,11 +241,16 @@ async def ask_version(
     await clear_buttons(call)
     await state.update_data(version_lang=code)
     await state.set_state(Ranking.version)
+    count = len(data.get("options") or [])
+    ngettext = _  # the catalogue's plural forms
     await pressed(call).answer(
-        _(
+        ngettext(
+            "Send it in {language}: the question on the first line, then the {count} action "
+            "in the same order, one per line.",
             "Send it in {language}: the question on the first line, then the {count} actions "
-            "in the same order, one per line."
-        ).format(language=language_name(code), count=len(data.get("options") or [])),
+            "in the same order, one per line.",
+            count,
+        ).format(language=language_name(code), count=count),
         reply_markup=cancel_keyboard(_),
     )
 
@@ -262,10 +267,14 @@ async def got_version(
     options = parse_translated_options(body, count)
     code = str(data.get("version_lang") or "")
     if title is None or isinstance(options, Problem) or code not in SUPPORTED_LOCALES:
+        ngettext = _  # the catalogue's plural forms
         await message.answer(
-            _(
+            ngettext(
+                "Please send the question on the first line, then exactly {count} action, "
+                "one per line, each up to 40 characters.",
                 "Please send the question on the first line, then exactly {count} actions, "
-                "one per line, each up to 40 characters."
+                "one per line, each up to 40 characters.",
+                count,
             ).format(count=count)
         )
         return
