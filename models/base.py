@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Hashable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -48,3 +50,17 @@ class Base(DeclarativeBase):
     """Root of every ORM model."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+T = TypeVar("T")
+READS = "reads"  # session.info key: answers read once in this transaction, until it writes
+
+
+async def read_once(session: AsyncSession, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+    """`load()`'s answer, asked once per transaction: several parts of one update (the /help
+    sections, a screen and its buttons) share it. Forgotten as soon as the transaction writes
+    or ends (bot.core.db's session hooks), so nothing is read stale."""
+    reads: dict[Hashable, Any] = session.sync_session.info.setdefault(READS, {})
+    if key not in reads:
+        reads[key] = await load()
+    return reads[key]  # type: ignore[no-any-return]

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     select,
+    true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -174,8 +175,13 @@ class Priorities(Base):
     locale: Mapped[str] = mapped_column(String(8))
     title: Mapped[str] = mapped_column(String(200))
     options: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The question and actions in other languages: {"es": {"title": ..., "options": [...]}}
+    versions: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     mode: Mapped[str] = mapped_column(String(16), default=PriorityMode.RANK)
+    # Secret (the default): no ballot names anyone. Named: the coordinator sees who ranked what.
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Frozen (already protected) at the close, when the ballots lose region and gender.
@@ -184,6 +190,13 @@ class Priorities(Base):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+    def text(self, locale: str) -> tuple[str, list[str]]:
+        """The question and the actions in `locale` when a version exists, else as written."""
+        found = (self.versions or {}).get(locale)
+        if found:
+            return str(found["title"]), [str(o) for o in found["options"]]
+        return self.title, list(self.options)
 
     @property
     def picks(self) -> int:
@@ -243,6 +256,10 @@ class PriorityBallot(Base):
     p5: Mapped[int | None] = mapped_column(SmallInteger)
     region: Mapped[str | None] = mapped_column(String(3))
     gender: Mapped[str | None] = mapped_column(String(16))
+    # Only on a named consultation: whose ranking it is (always None on a secret one).
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
 
 
 async def get_priorities(session: AsyncSession, consultation_id: int) -> Priorities | None:
@@ -364,6 +381,11 @@ async def consensus_records(session: AsyncSession, member: Any) -> dict[str, Any
             PriorityParticipation.member_id == member.id
         )
     )
+    rankings = await session.scalars(
+        select(PriorityBallot)
+        .where(PriorityBallot.member_id == member.id)
+        .order_by(PriorityBallot.consultation_id)
+    )
     progress = await session.scalars(
         select(QuestionnaireProgress).where(QuestionnaireProgress.member_id == member.id)
     )
@@ -380,6 +402,13 @@ async def consensus_records(session: AsyncSession, member: Any) -> dict[str, Any
     return {
         "proposals": proposals,
         "priorities_answered": sorted(ranked),
+        "priorities_named_rankings": [
+            {
+                "consultation": b.consultation_id,
+                "picks": [p + 1 for p in (b.p1, b.p2, b.p3, b.p4, b.p5) if p is not None],
+            }
+            for b in rankings
+        ],
         "questionnaires": [
             {
                 "questionnaire": p.questionnaire_id,

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
-from models.base import Base, UTCDateTime, utcnow
+from models.base import Base, UTCDateTime, read_once, utcnow
 from models.member import Member, MemberStatus
 
 CODE_PATTERN = r"^[a-z0-9_]{2,24}$"
@@ -251,17 +251,18 @@ async def memberships_of(session: AsyncSession, member_id: int) -> list[GroupMem
 
 
 async def coordinates_any(session: AsyncSession, member_id: int) -> bool:
-    """Whether the member is an active coordinator of at least one group (one EXISTS)."""
-    found = await session.scalar(
-        select(
-            exists().where(
-                GroupMembership.member_id == member_id,
-                GroupMembership.role == GroupRole.COORDINATOR,
-                GroupMembership.status == MembershipStatus.ACTIVE,
-            )
+    """Whether the member is an active coordinator of at least one group (one EXISTS, asked
+    once per transaction: /help's sections all want it)."""
+
+    async def ask() -> bool:
+        query = exists().where(
+            GroupMembership.member_id == member_id,
+            GroupMembership.role == GroupRole.COORDINATOR,
+            GroupMembership.status == MembershipStatus.ACTIVE,
         )
-    )
-    return bool(found)
+        return bool(await session.scalar(select(query)))
+
+    return await read_once(session, ("coordinates", member_id), ask)
 
 
 async def get_membership(

@@ -207,6 +207,8 @@ class NamedVote(Base):
     gender: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     reason_voice_file_id: Mapped[str | None] = mapped_column(String(255))
+    # The reason in other languages, kept with it: {"en": "..."} (never the writer's locale)
+    reason_versions: Mapped[dict[str, str] | None] = mapped_column(JSON)
     voted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -230,6 +232,8 @@ class AnonymousBallot(Base):
     gender: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     reason_voice_file_id: Mapped[str | None] = mapped_column(String(255))
+    # The reason in other languages, kept with it: {"en": "..."} (never the writer's locale)
+    reason_versions: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
 
 class PendingBallot(Base):
@@ -253,6 +257,8 @@ class PendingBallot(Base):
     gender: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     reason_voice_file_id: Mapped[str | None] = mapped_column(String(255))
+    # The reason in other languages, kept with it: {"en": "..."} (never the writer's locale)
+    reason_versions: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
 
 class VoterToken(Base):

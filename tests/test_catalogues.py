@@ -53,6 +53,18 @@ def test_translations_keep_placeholders_and_tags(locale: str) -> None:
     for message in catalogue(locale):
         if not message.id or not message.string:
             continue
+        if isinstance(message.id, tuple):  # plural forms: checked against the plural msgid
+            source, forms = message.id[1], list(message.string)
+            wanted = set(PLACEHOLDER.findall(source))
+            # A language's own forms for one (or two) may spell the number out, so only the
+            # last, general form must carry every placeholder; none may bring a new one.
+            if set(PLACEHOLDER.findall(forms[-1])) != wanted or any(
+                not set(PLACEHOLDER.findall(form)) <= wanted for form in forms
+            ):
+                problems.append(f"placeholders differ: {source!r}")
+            if any(sorted(TAG.findall(source)) != sorted(TAG.findall(form)) for form in forms):
+                problems.append(f"tags differ: {source!r}")
+            continue
         source, target = message.id, message.string
         if sorted(PLACEHOLDER.findall(source)) != sorted(PLACEHOLDER.findall(target)):
             problems.append(f"placeholders differ: {source!r}")

@@ -183,7 +183,7 @@ async def test_blocked_amended_adopted_with_a_stand_aside(
     # round 1: Lucía blocks with a reason in Spanish, Pedro disagrees and says why
     await vote(lucia, fake, TITLE_ES, "⛔ Bloquear", BLOCK_REASON)
     await pedro.click("👎 En desacuerdo", poll_in(fake, 610_204, TITLE_ES))
-    assert "Di por qué" in pedro.texts()[-1], "a disagreement in a round asks for its reason"
+    assert "⏭" in " ".join(pedro.buttons()), "a disagreement in a round asks for its reason"
     await give_reason(pedro, "👎 En desacuerdo", DISAGREE_REASON)
     await vote(joy, fake, TITLE_EN, "👍 Agree")
     await vote(tom, fake, TITLE_EN, "👍 Agree")
@@ -384,7 +384,7 @@ async def test_priorities_ranking_with_a_known_borda_result(
     report = next(t for t in texts(fake, ANA) if "Priorities: results" in t)
     assert (
         "1. Litigation training: 11 points\n2. Housing campaign: 10 points\n"
-        "3. Shadow report: 8 points\n4. Regional meeting: 1 points"
+        "3. Shadow report: 8 points\n4. Regional meeting: 1 point"
     ) in report
     assert "Borda count" in report and "Answers: 5" in report
     assert ": hidden" in report, "small groups are hidden in the breakdowns"

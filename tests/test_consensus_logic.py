@@ -3,13 +3,20 @@ word-by-word changes, versions typed as one message, picks carried by buttons, B
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from bot.consensus.priorities import RankResult, check_picks, fold, needed, parse_picks
+from bot.consensus.priorities import (
+    RankResult,
+    check_picks,
+    fold,
+    needed,
+    parse_picks,
+    reminder_time,
+)
 from bot.consensus.questionnaire import AnswerResult, answer, back, evaluation_template
 from bot.consensus.questionnaire_views import table
 from bot.consensus.service import Refusal, adoptable, parse_version, quorum_met
-from bot.consensus.views import word_diff
+from bot.consensus.views import reason_lines, word_diff
 from models.consensus import (
     WEIGHTS,
     Priorities,
@@ -211,3 +218,36 @@ def test_the_questionnaire_chart_mirrors_for_arabic() -> None:
         assert abs(start - rgb.width / 2) > 100 and abs(end - rgb.width / 2) > 250, locale
         assert (start < rgb.width / 2) == (bar_side == "left"), (locale, start)
     assert chart_png(questionnaire, [None, None], 0, "en", str) is None
+
+
+def test_a_reason_and_its_versions_side_by_side_the_readers_language_first() -> None:
+    item = {"code": "block", "text": "As written", "versions": {"es": "Versión", "fr": "Version"}}
+
+    def plain(text: str, *args: object, **kwargs: object) -> str:
+        return text
+
+    assert reason_lines(item, "es", plain, "") == [
+        "• [Español] Versión",
+        "   [as written] As written",
+        "   [Français] Version",
+    ]
+    assert reason_lines(item, "en", plain, " — Ana") == [
+        "• As written — Ana",
+        "   [Español] Versión",
+        "   [Français] Version",
+    ]
+    assert reason_lines({"code": "block", "text": "Only"}, "es", plain, "") == ["• Only"]
+
+
+def test_one_priorities_reminder_a_day_before_or_half_way() -> None:
+    opened = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    assert reminder_time(opened, opened + timedelta(days=3)) == opened + timedelta(days=2)
+    assert reminder_time(opened, opened + timedelta(hours=20)) == opened + timedelta(hours=10)
+    assert reminder_time(opened, opened + timedelta(minutes=90)) is None
+
+
+def test_priorities_in_the_readers_language_else_as_written() -> None:
+    found = consultation(PriorityMode.RANK, 2)
+    found.versions = {"es": {"title": "¿Qué?", "options": ["a", "b"]}}
+    assert found.text("es") == ("¿Qué?", ["a", "b"])
+    assert found.text("fr") == ("t", ["o0", "o1"])

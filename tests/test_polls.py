@@ -355,6 +355,7 @@ async def test_secret_consent_poll_from_creation_to_results(
             "gender",
             "reason",
             "reason_voice_file_id",
+            "reason_versions",  # the reason in other languages, kept with it
         }
         assert len(row["id"]) == 32 and int(row["id"], 16) >= 0
         assert not any(ident in str(value) for value in row.values() for ident in identifiers)

@@ -4,8 +4,9 @@ Broadcast kinds: `consensus_round` (the proposal, and from round 2 what changed,
 audience, just before the round's consent poll), `consensus_review` (the coordinator's screen
 at a round's close), `consensus_record` (the decision record to every participant).
 Job kind: `consensus_close`, keyed `consensus:<round id>:close`.
-Priorities: broadcast kinds `priorities` (the options to rank) and `priorities_results`, job
-kind `priorities_close`. Questionnaires: `questionnaire` (the invitation),
+Priorities: broadcast kinds `priorities` (the options to rank) and `priorities_results`, jobs
+`priorities_remind` (one reminder to those who have not answered: broadcast kind
+`priorities_reminder`) and `priorities_close`. Questionnaires: `questionnaire` (the invitation),
 `questionnaire_reminder` (once, to those who have not sent their answers),
 `questionnaire_results`, job kinds `questionnaire_remind` and `questionnaire_close`.
 """
@@ -17,7 +18,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.consensus.priorities import close_priorities, count_priorities
+from bot.consensus.priorities import (
+    close_priorities,
+    count_priorities,
+    named_rankings,
+    remind,
+)
 from bot.consensus.priority_views import (
     chart,
     csv_bytes,
@@ -140,7 +146,23 @@ async def render_priorities(ctx: RenderContext) -> list[Outgoing] | None:
         return None
     name = await audience_name(ctx, consultation)
     text = member_text(consultation, name, [], ctx.locale, member.tz, ctx._)
-    return [Outgoing(text=text, reply_markup=member_keyboard(consultation, [], ctx._))]
+    markup = member_keyboard(consultation, [], ctx._, ctx.locale)
+    return [Outgoing(text=text, reply_markup=markup)]
+
+
+async def render_priorities_reminder(ctx: RenderContext) -> list[Outgoing] | None:
+    """The one reminder, with the buttons again; skipped once closed or answered."""
+    consultation = await get_priorities(ctx.session, int(ctx.broadcast.payload["consultation_id"]))
+    member = ctx.member
+    if consultation is None or member is None or not consultation.is_open:
+        return None
+    if await has_ranked(ctx.session, consultation.id, member.id):
+        return None
+    name = await audience_name(ctx, consultation)
+    note = ctx._("⏰ <b>Reminder</b>: you have not answered yet. It closes soon.")
+    text = member_text(consultation, name, [], ctx.locale, member.tz, ctx._, note)
+    markup = member_keyboard(consultation, [], ctx._, ctx.locale)
+    return [Outgoing(text=text, reply_markup=markup)]
 
 
 async def render_priorities_results(ctx: RenderContext) -> list[Outgoing] | None:
@@ -152,11 +174,20 @@ async def render_priorities_results(ctx: RenderContext) -> list[Outgoing] | None
     if not ctx.broadcast.payload.get("report"):
         return [Outgoing(text=results_text(consultation, result, ctx.locale, ctx._))]
     name = f"priorities-{consultation.id}"
+    people = await named_rankings(ctx.session, consultation)
+    table = csv_bytes(consultation, result, ctx.locale, ctx._, people)
     return [
-        Outgoing(text=report_text(consultation, result, ctx.locale, ctx._)),
+        Outgoing(text=report_text(consultation, result, ctx.locale, ctx._, people)),
         Outgoing(document=(f"{name}.png", chart(consultation, result.total, ctx.locale, ctx._))),
-        Outgoing(document=(f"{name}.csv", csv_bytes(consultation, result, ctx.locale, ctx._))),
+        Outgoing(document=(f"{name}.csv", table)),
     ]
+
+
+async def run_priorities_remind(ctx: JobContext) -> None:
+    """The one reminder before the close, to the audience members who have not answered."""
+    consultation = await get_priorities(ctx.session, int(ctx.job.payload["consultation_id"]))
+    if consultation is not None:
+        await remind(ctx.session, consultation, ctx.app.clock.now())
 
 
 async def run_priorities_close(ctx: JobContext) -> None:

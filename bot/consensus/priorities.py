@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, literal, select, union_all, update
@@ -92,7 +92,8 @@ async def rank(
     picks: Sequence[int],
     now: datetime,
 ) -> RankResult:
-    """Store a secret ranking and the bare fact that the member answered."""
+    """Store a ranking (secret: with no member; named: with the member) and the fact that
+    the member answered."""
     if consultation is None or not await in_audience(session, consultation, member):
         return RankResult.NOT_FOR_YOU
     if not consultation.is_open or now >= consultation.closes_at:
@@ -116,6 +117,7 @@ async def rank(
             consultation_id=consultation.id,
             region=member.region,
             gender=member.gender,
+            member_id=None if consultation.anonymous else member.id,
             **columns,
         )
     )
@@ -173,20 +175,55 @@ def ranking(consultation: Priorities, total: Counts) -> list[tuple[int, int]]:
     return [(i, total.options[i]) for i in order]
 
 
+async def named_rankings(
+    session: AsyncSession, consultation: Priorities
+) -> list[tuple[str, list[int]]]:
+    """A named consultation's rankings: who picked what, by name (none when secret)."""
+    if consultation.anonymous:
+        return []
+    columns = [getattr(PriorityBallot, name) for name in PICK_COLUMNS]
+    rows = await session.execute(
+        select(Member.display_name, *columns)
+        .join(Member, Member.id == PriorityBallot.member_id)
+        .where(PriorityBallot.consultation_id == consultation.id)
+        .order_by(Member.display_name, Member.id)
+    )
+    return [(str(row[0]), [int(p) for p in row[1:] if p is not None]) for row in rows.all()]
+
+
 # --- sending and closing ------------------------------------------------------------------------
 
 
-async def launch(session: AsyncSession, consultation: Priorities, creator: Member) -> None:
-    """Send the consultation to its audience and schedule its close."""
+def audience_ids(consultation: Priorities) -> Any:
+    """SELECT of the ids of the members the consultation is for."""
     if consultation.group_id is None:
-        recipients: Any = select(Member.id).where(Member.status == MemberStatus.ACTIVE)
-    else:
-        recipients = active_member_ids(consultation.group_id)
+        return select(Member.id).where(Member.status == MemberStatus.ACTIVE)
+    return active_member_ids(consultation.group_id)
+
+
+def not_answered_ids(consultation: Priorities) -> Any:
+    """SELECT of the audience members who have not answered yet."""
+    answered = select(PriorityParticipation.member_id).where(
+        PriorityParticipation.consultation_id == consultation.id
+    )
+    return audience_ids(consultation).where(Member.id.not_in(answered))
+
+
+def reminder_time(opened: datetime, closes: datetime) -> datetime | None:
+    """One reminder: a day before the close, or half-way when the consultation is shorter
+    than two days; none when it lasts less than two hours."""
+    if closes - opened < timedelta(hours=2):
+        return None
+    return max(closes - timedelta(days=1), opened + (closes - opened) / 2)
+
+
+async def launch(session: AsyncSession, consultation: Priorities, creator: Member) -> None:
+    """Send the consultation to its audience, schedule its close and its one reminder."""
     await enqueue_broadcast(
         session,
         kind="priorities",
         payload={"consultation_id": consultation.id},
-        recipients=recipients,
+        recipients=audience_ids(consultation),
         created_by_id=creator.id,
         progress_chat_id=creator.telegram_id,
         dedupe_key=f"priorities:{consultation.id}",
@@ -198,6 +235,29 @@ async def launch(session: AsyncSession, consultation: Priorities, creator: Membe
         payload={"consultation_id": consultation.id},
         key=f"priorities:{consultation.id}:close",
     )
+    if consultation.remind_at is not None:
+        await schedule(
+            session,
+            kind="priorities_remind",
+            due_at=consultation.remind_at,
+            payload={"consultation_id": consultation.id},
+            key=f"priorities:{consultation.id}:remind",
+            not_after=consultation.closes_at,
+        )
+
+
+async def remind(session: AsyncSession, consultation: Priorities, now: datetime) -> bool:
+    """Remind, once, the audience members who have not answered (an open consultation)."""
+    if not consultation.is_open or now >= consultation.closes_at:
+        return False
+    await enqueue_broadcast(
+        session,
+        kind="priorities_reminder",
+        payload={"consultation_id": consultation.id},
+        recipients=not_answered_ids(consultation),
+        dedupe_key=f"priorities:{consultation.id}:remind",
+    )
+    return True
 
 
 async def close_priorities(

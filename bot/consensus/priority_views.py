@@ -3,6 +3,7 @@ report with breakdowns, the chart (PNG) and the spreadsheet (CSV)."""
 
 from __future__ import annotations
 
+import csv
 import html
 import io
 import textwrap
@@ -52,9 +53,11 @@ def method_text(consultation: Priorities, _: Gettext) -> str:
     return _("Point totals: each member spread 5 points.")
 
 
-def picks_text(consultation: Priorities, picks: Sequence[int], _: Gettext) -> str:
-    """What the member picked so far."""
-    labels = consultation.options
+def picks_text(
+    consultation: Priorities, picks: Sequence[int], _: Gettext, locale: str = ""
+) -> str:
+    """What the member picked so far (in their language where there is a version)."""
+    labels = consultation.text(locale)[1]
     if consultation.mode == PriorityMode.RANK:
         parts = [f"{ordinal(i, _)}: {html.escape(labels[p])}" for i, p in enumerate(picks)]
     else:
@@ -71,39 +74,50 @@ def member_text(
     _: Gettext,
     note: str = "",
 ) -> str:
-    """The consultation as a member sees it while tapping."""
+    """The consultation as a member sees it while tapping, in their language where the
+    coordinator gave a version."""
+    title, options = consultation.text(locale)
     lines = [
         _("🎯 <b>Priorities</b> · {audience}").format(audience=html.escape(audience)),
         "",
-        f"<b>{html.escape(consultation.title)}</b>",
+        f"<b>{html.escape(title)}</b>",
         "",
-        *(f"{i}. {html.escape(label)}" for i, label in enumerate(consultation.options, 1)),
+        *(f"{i}. {html.escape(label)}" for i, label in enumerate(options, 1)),
         "",
     ]
     if consultation.mode == PriorityMode.RANK:
         lines.append(_("Tap your top 3 in order: first choice first."))
     else:
         lines.append(_("Spread 5 points: each tap gives one point (tap twice for two)."))
-    lines.append(_("🔒 Secret: no one can see how you ranked. It cannot be changed once sent."))
+    if consultation.anonymous:
+        lines.append(
+            _("🔒 Secret: no one can see how you ranked. It cannot be changed once sent.")
+        )
+    else:
+        lines.append(
+            _("👤 Named: the coordinators see how you ranked. It cannot be changed once sent.")
+        )
     lines.append(
         _("Closes: {when}").format(when=format_when(consultation.closes_at, zone, locale))
     )
     if picks:
-        lines += ["", _("Your choice: {picks}").format(picks=picks_text(consultation, picks, _))]
+        chosen = picks_text(consultation, picks, _, locale)
+        lines += ["", _("Your choice: {picks}").format(picks=chosen)]
     if note:
         lines += ["", note]
     return fit(lines, _("(shortened)"))
 
 
 def member_keyboard(
-    consultation: Priorities, picks: Sequence[int], _: Gettext
+    consultation: Priorities, picks: Sequence[int], _: Gettext, locale: str = ""
 ) -> InlineKeyboardMarkup:
     """An option button per remaining choice; Submit and Start again once complete."""
+    options = consultation.text(locale)[1]
     kb = InlineKeyboardBuilder()
     done = len(picks) >= needed(consultation)
     base = ".".join(str(p) for p in picks)
     if not done:
-        for i, label in enumerate(consultation.options):
+        for i, label in enumerate(options):
             if consultation.mode == PriorityMode.RANK and i in picks:
                 continue
             picks_after = f"{base}.{i}" if base else str(i)
@@ -134,12 +148,18 @@ def refusal(result: RankResult, _: Gettext) -> str:
 
 
 def ranking_lines(consultation: Priorities, total: Counts, locale: str, _: Gettext) -> list[str]:
+    ngettext = _  # the catalogue's plural forms: "1 point", "2 points", Arabic's six forms
+    options = consultation.text(locale)[1]
     lines = []
     for place, (option, points) in enumerate(ranking(consultation, total), start=1):
         lines.append(
-            _("{place}. {option}: <b>{points}</b> points").format(
+            ngettext(
+                "{place}. {option}: <b>{points}</b> point",
+                "{place}. {option}: <b>{points}</b> points",
+                points,
+            ).format(
                 place=place,
-                option=html.escape(consultation.options[option]),
+                option=html.escape(options[option]),
                 points=format_number(points, locale),
             )
         )
@@ -150,7 +170,7 @@ def results_text(consultation: Priorities, result: Tally, locale: str, _: Gettex
     """The ranking every participant gets."""
     lines = [
         _("🎯 <b>Priorities: results</b>"),
-        f"<b>{html.escape(consultation.title)}</b>",
+        f"<b>{html.escape(consultation.text(locale)[0])}</b>",
         _("Answers: {count}").format(count=format_number(result.total.voters, locale)),
         "",
         *ranking_lines(consultation, result.total, locale, _),
@@ -184,8 +204,32 @@ def breakdown(
     return lines
 
 
-def report_text(consultation: Priorities, result: Tally, locale: str, _: Gettext) -> str:
-    """The coordinator's report: the ranking, then points by region and by gender."""
+def named_lines(
+    consultation: Priorities,
+    people: Sequence[tuple[str, Sequence[int]]],
+    locale: str,
+    _: Gettext,
+) -> list[str]:
+    """A named consultation: who ranked what."""
+    if consultation.anonymous:
+        return []
+    lines = ["", _("<b>Who ranked what</b>")]
+    lines += [
+        f"{html.escape(name)}: {picks_text(consultation, picks, _, locale)}"
+        for name, picks in people
+    ]
+    return lines
+
+
+def report_text(
+    consultation: Priorities,
+    result: Tally,
+    locale: str,
+    _: Gettext,
+    people: Sequence[tuple[str, Sequence[int]]] = (),
+) -> str:
+    """The coordinator's report: the ranking, then points by region and by gender, and on a
+    named consultation who ranked what."""
     lines = [results_text(consultation, result, locale, _)]
     lines += breakdown(
         _("<b>By region</b>"),
@@ -203,29 +247,51 @@ def report_text(consultation: Priorities, result: Tally, locale: str, _: Gettext
         locale,
         _,
     )
+    lines += named_lines(consultation, people, locale, _)
     return fit(lines, _("(shortened)"))
 
 
-def as_poll(consultation: Priorities) -> Poll:
+def as_poll(consultation: Priorities, locale: str = "") -> Poll:
     """A stand-in poll so the polls' spreadsheet writes the same breakdowns."""
+    title, options = consultation.text(locale)
     return Poll(
         id=consultation.id,
-        question=consultation.title,
+        question=title,
         kind=PollKind.SINGLE,
         anonymous=True,
-        options=[
-            PollOption(position=i, label=text) for i, text in enumerate(consultation.options)
-        ],
+        options=[PollOption(position=i, label=text) for i, text in enumerate(options)],
         translations=[],
         groups=[],
     )
 
 
-def csv_bytes(consultation: Priorities, result: Tally, locale: str, _: Gettext) -> bytes:
-    """Points per option for the total and each protected breakdown (UTF-8 with BOM)."""
-    from bot.polls.export import results_csv  # with Pillow: only when a report is made
+def csv_bytes(
+    consultation: Priorities,
+    result: Tally,
+    locale: str,
+    _: Gettext,
+    people: Sequence[tuple[str, Sequence[int]]] = (),
+) -> bytes:
+    """Points per option for the total and each protected breakdown (UTF-8 with BOM); a
+    named consultation adds a row per member with their picks in order."""
+    from bot.polls.export import results_csv  # with the chart code: only when a report is made
 
-    return results_csv(as_poll(consultation), result, locale, _)
+    data = results_csv(as_poll(consultation, locale), result, locale, _)
+    if consultation.anonymous:
+        return data
+    options = consultation.text(locale)[1]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([])
+    if consultation.mode == PriorityMode.RANK:
+        writer.writerow([_("Member"), *(ordinal(i, _) for i in range(consultation.picks))])
+        for name, picks in people:
+            writer.writerow([name, *(options[p] for p in picks)])
+    else:
+        writer.writerow([_("Member"), *options])
+        for name, picks in people:
+            writer.writerow([name, *(picks.count(i) for i in range(len(options)))])
+    return data + out.getvalue().encode("utf-8")
 
 
 def chart(consultation: Priorities, total: Counts, locale: str, _: Gettext) -> bytes:
@@ -235,8 +301,9 @@ def chart(consultation: Priorities, total: Counts, locale: str, _: Gettext) -> b
     from bot.polls.export import PALETTE, chart_font
 
     order = ranking(consultation, total)
+    title, options = consultation.text(locale)
     title_font, text_font = chart_font(26), chart_font(20)
-    title_lines = textwrap.wrap(consultation.title, 60)[:3] or [""]
+    title_lines = textwrap.wrap(title, 60)[:3] or [""]
     top = 30 + 34 * len(title_lines) + 30
     width, row = 900, 52
     image = Image.new("RGB", (width, top + row * len(order) + 30), "white")
@@ -247,7 +314,7 @@ def chart(consultation: Priorities, total: Counts, locale: str, _: Gettext) -> b
     left, right = 330, width - 150
     for place, (option, points) in enumerate(order):
         y = top + place * row
-        draw.text((30, y + 6), consultation.options[option][:28], fill="#1B1F24", font=text_font)
+        draw.text((30, y + 6), options[option][:28], fill="#1B1F24", font=text_font)
         length = int((right - left) * points / most)
         draw.rectangle(
             (left, y, left + max(length, 2), y + 34), fill=PALETTE[place % len(PALETTE)]

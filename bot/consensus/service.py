@@ -25,6 +25,7 @@ from models.poll import (
     BLOCK,
     DISAGREE,
     Participation,
+    Poll,
     PollKind,
     audience_count,
     audience_ids,
@@ -262,6 +263,7 @@ def comment_json(code: str, comment: Comment) -> dict[str, Any]:
         "author": comment.author,
         "text": comment.text,
         "voice": comment.voice_file_id,
+        "versions": dict(comment.versions or {}),
     }
 
 
@@ -273,6 +275,8 @@ async def close_round(session: AsyncSession, app: App, round_: Round, now: datet
     if poll is None:
         return False
     await finish_poll(session, app, poll, now)  # nothing happens if the poll closed already
+    if round_.is_closed:
+        return True  # the poll's close step (round_poll_closed) froze the round just now
     total = (await results_of(session, poll)).total
     proposal = await session.get(Proposal, round_.proposal_id)
     assert proposal is not None
@@ -297,6 +301,16 @@ async def close_round(session: AsyncSession, app: App, round_: Round, now: datet
             dedupe_key=f"consensus:{round_.id}:review",
         )
     return True
+
+
+async def round_poll_closed(session: AsyncSession, app: App, poll: Poll, now: datetime) -> None:
+    """A round's consent poll closed (at its time, or early with "Close now"): the round
+    closes with it and the coordinator's review goes out at once."""
+    if poll.kind != PollKind.CONSENT:
+        return
+    round_ = await session.scalar(select(Round).where(Round.poll_id == poll.id))
+    if round_ is not None:
+        await close_round(session, app, round_, now)
 
 
 def blocks(round_: Round) -> int:

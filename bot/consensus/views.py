@@ -16,7 +16,7 @@ from bot.consensus.service import QUORUMS, Draft, Refusal, adoptable
 from bot.core.i18n import format_number, format_share, format_when
 from bot.polls.closing import QUICK_CHOICES
 from bot.polls.screens import language as language_name
-from bot.polls.views import consent_labels, fit, short
+from bot.polls.views import CloseCb, consent_labels, fit, short
 from models.consensus import Outcome, Proposal, Round
 
 Gettext = Callable[..., str]
@@ -182,8 +182,33 @@ def compared(previous: Round, current: Round, locale: str) -> tuple[str, str]:
     return previous.text, current.text
 
 
-def objection_lines(result: dict[str, Any], _: Gettext, *, authors: bool) -> list[str]:
-    """Blocks, then disagreements, each reason on its line (authors only on named votes)."""
+def reason_lines(item: dict[str, Any], locale: str, _: Gettext, who: str) -> list[str]:
+    """One reason with its versions side by side: the reader's language first where there is
+    a version in it, then the reason as written, then the other versions."""
+    said = html.escape(item["text"]) if item.get("text") else _("🎤 a voice note")
+    versions: dict[str, str] = dict(item.get("versions") or {})
+    if not versions:
+        return [f"• {said}{who}"]
+    mine = versions.pop(locale, None)
+    if mine is None:
+        lines = [f"• {said}{who}"]
+    else:
+        lines = [
+            f"• [{html.escape(language_name(locale))}] {html.escape(mine)}{who}",
+            "   " + _("[as written] {reason}").format(reason=said),
+        ]
+    lines += [
+        f"   [{html.escape(language_name(code))}] {html.escape(text)}"
+        for code, text in sorted(versions.items())
+    ]
+    return lines
+
+
+def objection_lines(
+    result: dict[str, Any], _: Gettext, *, authors: bool, locale: str = ""
+) -> list[str]:
+    """Blocks, then disagreements, each reason with its versions (authors only on named
+    votes); the count is of the answers, a disagreement may come without a reason."""
     lines: list[str] = []
     heads = {"block": _("⛔ <b>Blocks</b>"), "disagree": _("👎 <b>Disagreements</b>")}
     for code, head in heads.items():
@@ -193,8 +218,7 @@ def objection_lines(result: dict[str, Any], _: Gettext, *, authors: bool) -> lis
         lines.append(f"{head} ({len(found)})")
         for item in found:
             who = f" — {html.escape(item['author'])}" if authors and item.get("author") else ""
-            said = html.escape(item["text"]) if item.get("text") else _("🎤 a voice note")
-            lines.append(f"• {said}{who}")
+            lines += reason_lines(item, locale, _, who)
     return lines
 
 
@@ -231,7 +255,7 @@ def round_text(
             _("✏️ <b>What changed since round {number}</b>").format(number=previous.number),
         ]
         lines.append(word_diff(before, after))
-        answered = objection_lines(previous.result or {}, _, authors=False)
+        answered = objection_lines(previous.result or {}, _, authors=False, locale=locale)
         if answered:
             lines += ["", _("<b>The objections it answers</b>"), *answered]
     lines += [
@@ -280,7 +304,7 @@ def review_text(proposal: Proposal, round_: Round, locale: str, _: Gettext) -> s
         counts_line(result, locale, _),
         "",
     ]
-    objections = objection_lines(result, _, authors=not proposal.anonymous)
+    objections = objection_lines(result, _, authors=not proposal.anonymous, locale=locale)
     lines += objections or [_("No objections.")]
     lines.append("")
     refused = adoptable(round_)
@@ -292,6 +316,16 @@ def review_text(proposal: Proposal, round_: Round, locale: str, _: Gettext) -> s
             _("You can amend it for another round, record it as not adopted, or withdraw it.")
         )
     return fit(lines, _("(shortened)"))
+
+
+def close_now_keyboard(round_: Round, _: Gettext) -> InlineKeyboardMarkup | None:
+    """Close the round before its time (the consultations' own Close, confirmed first); the
+    review then comes at once."""
+    if round_.poll_id is None:
+        return None
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("⏹ Close this round now"), callback_data=CloseCb(poll=round_.poll_id))
+    return kb.as_markup()
 
 
 def review_keyboard(proposal: Proposal, round_: Round, _: Gettext) -> InlineKeyboardMarkup:
@@ -352,7 +386,9 @@ def record_texts(
         if round_.result is not None:
             lines.append(quorum_line(proposal, round_.result, locale, _))
             lines.append(counts_line(round_.result, locale, _))
-            lines += objection_lines(round_.result, _, authors=not proposal.anonymous)
+            lines += objection_lines(
+                round_.result, _, authors=not proposal.anonymous, locale=locale
+            )
         texts.append(fit(lines, _("(shortened)")))
     return texts
 

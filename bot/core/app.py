@@ -12,6 +12,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -59,6 +60,7 @@ Gettext = Callable[..., str]
 Contribution = Callable[[Any], Awaitable[Any]]
 DataSection = Callable[[AsyncSession, Member], Awaitable[dict[str, Any]]]
 ForgetStep = Callable[[AsyncSession, "App", Member], Awaitable[None]]
+PollCloseStep = Callable[[AsyncSession, "App", Any, datetime], Awaitable[None]]
 # Lines of /help for what this member may do in an area (its commands for coordinators...).
 HelpSection = Callable[[AsyncSession, Member, Gettext], Awaitable[list[str]]]
 DeepLink = Callable[
@@ -84,6 +86,7 @@ class Registry:
     jobs: dict[str, Contribution] = field(default_factory=dict)
     data_sections: list[DataSection] = field(default_factory=list)
     forget_steps: list[ForgetStep] = field(default_factory=list)
+    poll_close_steps: list[PollCloseStep] = field(default_factory=list)
     deep_links: dict[str, DeepLink] = field(default_factory=dict)
     digest_items: dict[str, Contribution] = field(default_factory=dict)
     maintenance: list[Callable[[App], Awaitable[Any]]] = field(default_factory=list)
@@ -122,6 +125,11 @@ class Registry:
     def add_forget_step(self, step: ForgetStep) -> None:
         """Work /forget does before the member's row (and what cascades from it) is deleted."""
         self.forget_steps.append(step)
+
+    def add_poll_close_step(self, step: PollCloseStep) -> None:
+        """Work done in the transaction that closes a poll, at its time or early (a consensus
+        round reads its close from its consent poll)."""
+        self.poll_close_steps.append(step)
 
     def add_help_section(self, section: HelpSection) -> None:
         """Lines /help adds for a member (an area's commands for its coordinators, admins)."""

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -20,8 +19,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from bot.core.sqlite_driver import OneTripDBAPI
+from models.base import READS
 
-T = TypeVar("T")
 BUSY_TIMEOUT = 30  # seconds a SQLite writer waits for another before "database is locked"
 MIGRATIONS = Path(__file__).resolve().parents[2] / "models" / "migrations"
 
@@ -104,7 +103,6 @@ def take_over_sqlite_transactions(engine: AsyncEngine) -> None:
 
 
 WROTE = "wrote"  # session.info key: this transaction has written something
-READS = "reads"  # session.info key: answers read once in this transaction, until it writes
 
 
 class TrackedSession(Session):
@@ -127,16 +125,6 @@ def _transaction_ended(session: Session, transaction: SessionTransaction) -> Non
     if transaction.parent is None:
         session.info.pop(WROTE, None)
         session.info.pop(READS, None)
-
-
-async def read_once(session: AsyncSession, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
-    """`load()`'s answer, asked once per transaction: several parts of one update (the /help
-    sections, a screen and its buttons) share it. Forgotten as soon as the transaction writes
-    or ends, so nothing is read stale."""
-    reads: dict[Hashable, Any] = session.sync_session.info.setdefault(READS, {})
-    if key not in reads:
-        reads[key] = await load()
-    return reads[key]  # type: ignore[no-any-return]
 
 
 def has_writes(session: AsyncSession) -> bool:

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.db import read_once
 from bot.meetings.drafts import build_meeting, build_poll
 from bot.meetings.jobs import announce, post_minutes, send_date_poll
 from models.audit import AuditAction, record
@@ -89,9 +87,7 @@ async def may_schedule(session: AsyncSession, member: Member) -> bool:
     """Admins, and coordinators of at least one group, see the scheduling buttons."""
     if member.is_admin:
         return True
-    return await read_once(
-        session, ("coordinates", member.id), partial(coordinates_any, session, member.id)
-    )
+    return await coordinates_any(session, member.id)
 
 
 async def visible(session: AsyncSession, member: Member, meeting: Meeting | None) -> bool:

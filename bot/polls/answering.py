@@ -30,10 +30,16 @@ class PollAnswer(StatesGroup):
     reason = State()  # named polls: the block's reason (the vote is named anyway)
     comment = State()  # named polls: a comment
     writing = State()  # secret polls: a reason or a comment; which answer is never stored
+    version = State()  # a reason's version in another language (its language, no answer)
 
 
-ANSWER_STATES = {PollAnswer.reason.state, PollAnswer.comment.state, PollAnswer.writing.state}
-ANSWER_KEYS = ("poll", "choices", "poll_message", "resume", "since")
+ANSWER_STATES = {
+    PollAnswer.reason.state,
+    PollAnswer.comment.state,
+    PollAnswer.writing.state,
+    PollAnswer.version.state,
+}
+ANSWER_KEYS = ("poll", "choices", "poll_message", "resume", "since", "lang", "reason_message")
 
 
 def after_answer(data: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:

@@ -31,7 +31,7 @@ BOX_TABLES = [
     "poll_comment_counts",
 ]
 _shuffle = random.SystemRandom().shuffle
-_COLUMNS = ("choices", "region", "gender", "reason", "reason_voice_file_id")
+_COLUMNS = ("choices", "region", "gender", "reason", "reason_voice_file_id", "reason_versions")
 
 
 async def waiting(session: AsyncSession, poll_id: int) -> int:

@@ -87,6 +87,8 @@ async def finish_poll(session: AsyncSession, app: App, poll: Poll, now: datetime
     if poll.anonymous:
         scrub_box_after_commit(app, session)
     await cancel_jobs(session, job_key(poll.id))
+    for step in app.registry.poll_close_steps:
+        await step(session, app, poll, now)
     if poll.share_results:
         await enqueue_broadcast(
             session,

@@ -7,7 +7,6 @@ import random
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -15,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from bot.core.config import SUPPORTED_LOCALES
-from bot.core.db import read_once
 from bot.core.privacy import keyed_token
 from bot.polls.ballot_box import empty_pool
 from bot.polls.closing import check_closing
@@ -174,9 +172,7 @@ async def can_create(session: AsyncSession, member: Member | None) -> bool:
         return False
     if member.is_admin:
         return True
-    return await read_once(
-        session, ("coordinates", member.id), partial(coordinates_any, session, member.id)
-    )
+    return await coordinates_any(session, member.id)
 
 
 async def can_manage(session: AsyncSession, member: Member | None, poll: Poll) -> bool:
@@ -389,6 +385,7 @@ class Comment:
     author: str | None
     text: str | None
     voice_file_id: str | None
+    versions: dict[str, str] | None = None  # the reason in other languages, kept with it
 
 
 # --- answering ----------------------------------------------------------------------------------
@@ -413,6 +410,11 @@ def asks_reason(poll: Poll, choices: int) -> bool:
     """A block always needs its reason; a disagreement too where the poll asks (consensus)."""
     disagrees = poll.kind == PollKind.CONSENT and choices == 1 << DISAGREE
     return is_block(poll, choices) or (disagrees and poll.reason_on_disagree)
+
+
+def needs_reason(poll: Poll, choices: int) -> bool:
+    """Only a block must carry its reason; a disagreement's is welcome but optional."""
+    return is_block(poll, choices)
 
 
 def voter_token(key: bytes, poll: Poll, member: Member) -> str:
@@ -483,17 +485,20 @@ async def cast_vote(
     if not held.rowcount:  # type: ignore[attr-defined]
         await session.refresh(poll, ["status"])
         return VoteResult.CLOSED
-    if not asks_reason(poll, choices):
+    given = reason is not None and bool(reason.text or reason.voice_file_id)
+    if not asks_reason(poll, choices) or not given:
+        if needs_reason(poll, choices):
+            return VoteResult.REASON_NEEDED
         reason = None
-    elif reason is None or not (reason.text or reason.voice_file_id):
-        return VoteResult.REASON_NEEDED
     text = reason.text if reason else None
     voice = reason.voice_file_id if reason else None
+    versions = (reason.versions or None) if reason and text else None
     if not poll.anonymous:
         vote = await named_vote(session, poll.id, member.id)
         if vote is not None:
             vote.choices, vote.voted_at = choices, now
             vote.reason, vote.reason_voice_file_id = text, voice
+            vote.reason_versions = versions
             vote.region, vote.gender = member.region, member.gender
             await session.flush()
             return VoteResult.CHANGED
@@ -516,6 +521,7 @@ async def cast_vote(
                 gender=member.gender,
                 reason=text,
                 reason_voice_file_id=voice,
+                reason_versions=versions,
             )
         )
     else:
@@ -528,6 +534,7 @@ async def cast_vote(
                 gender=member.gender,
                 reason=text,
                 reason_voice_file_id=voice,
+                reason_versions=versions,
                 voted_at=now,
             )
         )
@@ -607,6 +614,7 @@ async def seal_ballots(session: AsyncSession, poll: Poll) -> None:
                 AnonymousBallot.choices,
                 AnonymousBallot.reason,
                 AnonymousBallot.reason_voice_file_id,
+                AnonymousBallot.reason_versions,
             ),
         ),
         (AnonymousComment, (AnonymousComment.text, AnonymousComment.voice_file_id)),
@@ -652,18 +660,35 @@ async def block_reasons(session: AsyncSession, poll: Poll, option: int = BLOCK) 
         return []
     if poll.anonymous:
         rows = await session.execute(
-            select(AnonymousBallot.reason, AnonymousBallot.reason_voice_file_id)
+            select(
+                AnonymousBallot.reason,
+                AnonymousBallot.reason_voice_file_id,
+                AnonymousBallot.reason_versions,
+            )
             .where(AnonymousBallot.poll_id == poll.id, AnonymousBallot.choices == 1 << option)
             .order_by(AnonymousBallot.id)
         )
-        return [Comment(None, text, voice) for text, voice in rows.all() if text or voice]
+        return [
+            Comment(None, text, voice, versions)
+            for text, voice, versions in rows.all()
+            if text or voice
+        ]
     named = await session.execute(
-        select(Member.display_name, NamedVote.reason, NamedVote.reason_voice_file_id)
+        select(
+            Member.display_name,
+            NamedVote.reason,
+            NamedVote.reason_voice_file_id,
+            NamedVote.reason_versions,
+        )
         .join(Member, Member.id == NamedVote.member_id)
         .where(NamedVote.poll_id == poll.id, NamedVote.choices == 1 << option)
         .order_by(Member.display_name)
     )
-    return [Comment(name, text, voice) for name, text, voice in named.all() if text or voice]
+    return [
+        Comment(name, text, voice, versions)
+        for name, text, voice, versions in named.all()
+        if text or voice
+    ]
 
 
 async def objections(session: AsyncSession, poll: Poll) -> dict[str, list[Comment]]:

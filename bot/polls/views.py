@@ -5,10 +5,12 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import Field
 
 from bot.core import geo
 from bot.core.bounded import Index, Mask, RowId, Small
@@ -38,6 +40,17 @@ class BlockCb(CallbackData, prefix="pb"):
     poll: RowId
     message: RowId  # the poll message to show in its answered state (0: none)
     option: Index = BLOCK  # BLOCK, or DISAGREE where the poll asks a disagreement's reason
+    lang: Annotated[str, Field(max_length=8)] = ""  # the language of the version quoted above
+
+
+class ReasonLangCb(CallbackData, prefix="pn"):
+    """Add a reason's version in another language: without `lang` the languages to pick from.
+    `reason` is the member's message holding the reason (secret polls), `message` the poll."""
+
+    poll: RowId
+    message: RowId
+    reason: RowId = 0
+    lang: Annotated[str, Field(max_length=8)] = ""
 
 
 class PickCb(CallbackData, prefix="pk"):

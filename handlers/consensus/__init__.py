@@ -9,7 +9,7 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.consensus import jobs
-from bot.consensus.service import forget_objector, proposable_groups
+from bot.consensus.service import forget_objector, round_poll_closed
 from bot.core.app import Registry
 from handlers.consensus import (
     builder,
@@ -22,6 +22,7 @@ from handlers.consensus import (
     rank,
 )
 from models.consensus import consensus_records
+from models.group import coordinates_any
 from models.member import Member
 
 Gettext = Callable[..., str]
@@ -46,6 +47,8 @@ def setup(registry: Registry) -> None:
     registry.add_renderer("priorities", jobs.render_priorities)
     registry.add_renderer("priorities_results", jobs.render_priorities_results)
     registry.add_job("priorities_close", jobs.run_priorities_close)
+    registry.add_renderer("priorities_reminder", jobs.render_priorities_reminder)
+    registry.add_job("priorities_remind", jobs.run_priorities_remind)
     registry.add_renderer("questionnaire", jobs.render_questionnaire)
     registry.add_renderer("questionnaire_results", jobs.render_questionnaire_results)
     registry.add_job("questionnaire_close", jobs.run_questionnaire_close)
@@ -54,11 +57,12 @@ def setup(registry: Registry) -> None:
     registry.add_data_section(consensus_records)
     registry.add_help_section(help_lines)
     registry.add_forget_step(forget_objector)
+    registry.add_poll_close_step(round_poll_closed)
 
 
 async def help_lines(session: AsyncSession, member: Member, _: Gettext) -> list[str]:
     """/help tells coordinators and admins how to send a questionnaire."""
-    if not (member.is_admin or await proposable_groups(session, member)):
+    if not (member.is_admin or await coordinates_any(session, member.id)):
         return []
     return [
         _("/questionnaire: build a questionnaire of several questions for your working group"),

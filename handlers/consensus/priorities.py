@@ -11,19 +11,27 @@ from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.consensus.priorities import launch
+from bot.consensus.priorities import launch, reminder_time
 from bot.consensus.priority_views import member_text
 from bot.consensus.service import MAX_TITLE, clean_text, may_propose
 from bot.consensus.views import ProposeCb, cancel_keyboard, closing_keyboard
 from bot.core.clock import Clock
+from bot.core.config import SUPPORTED_LOCALES
 from bot.polls.closing import check_closing, quick_closing
-from bot.polls.service import MAX_OPTIONS, MIN_OPTIONS, Problem, parse_options
+from bot.polls.screens import language as language_name
+from bot.polls.service import (
+    MAX_OPTIONS,
+    MIN_OPTIONS,
+    Problem,
+    parse_options,
+    parse_translated_options,
+)
 from handlers.consensus.opening import offer_groups, picked_group
-from handlers.ui import clear_buttons, pressed
+from handlers.ui import AnyMessage, clear_buttons, pressed
 from models.consensus import Priorities, PriorityMode
 from models.member import Member
 
@@ -41,6 +49,7 @@ class Ranking(StatesGroup):
     mode = State()
     closing = State()
     preview = State()
+    version = State()
 
 
 @router.message(Command("priorities"))
@@ -128,16 +137,62 @@ async def got_mode(
 
 def build(data: dict[str, Any], creator: Member | None, now: datetime) -> Priorities:
     """The consultation the conversation describes (transient)."""
+    closes_at = datetime.fromisoformat(str(data["closes_at"]))
     return Priorities(
         group_id=int(data["group"]) or None,
         created_by_member_id=creator.id if creator else None,
         locale=str(data["locale"]),
         title=str(data["title"]),
         options=list(data["options"]),
+        versions=dict(data.get("versions") or {}),
         mode=str(data["mode"]),
-        closes_at=datetime.fromisoformat(str(data["closes_at"])),
+        anonymous=bool(data.get("anonymous", True)),
+        closes_at=closes_at,
+        remind_at=reminder_time(now, closes_at),
         created_at=now,
     )
+
+
+def preview_keyboard(data: dict[str, Any], _: Gettext) -> InlineKeyboardMarkup:
+    """Send; a version per other language; secret or named; Cancel."""
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("✅ Send"), callback_data=ProposeCb(action="psend"))
+    versions = data.get("versions") or {}
+    others = [code for code in SUPPORTED_LOCALES if code != data.get("locale")]
+    for code in others:
+        mark = "✓ " if code in versions else "+ "
+        kb.button(
+            text=mark + language_name(code), callback_data=ProposeCb(action="plang", value=code)
+        )
+    secret = bool(data.get("anonymous", True))
+    kb.button(
+        text=_("👤 Make it named") if secret else _("🔒 Make it secret"),
+        callback_data=ProposeCb(action="psecret"),
+    )
+    kb.button(text=_("✖ Cancel"), callback_data=ProposeCb(action="cancel"))
+    kb.adjust(1, *([2] * ((len(others) + 1) // 2)), 1, 1)
+    return kb.as_markup()
+
+
+async def show_preview(
+    message: AnyMessage, state: FSMContext, member: Member, clock: Clock, _: Gettext
+) -> None:
+    """Exactly what members receive (in the coordinator's language), then the choices."""
+    await state.set_state(Ranking.preview)
+    data = await state.get_data()
+    preview = build(data, member, clock.now())
+    await message.answer(_("👀 <b>Preview</b>: this is what members receive."))
+    await message.answer(member_text(preview, "…", [], member.locale, member.tz, _))
+    lines = [
+        _("🔒 Secret: no one sees who ranked what.")
+        if preview.anonymous
+        else _("👤 Named: you will see who ranked what (in the results and the CSV)."),
+        _(
+            "Members read it in their language where you add a version (the others read it "
+            "as you wrote it). Send it?"
+        ),
+    ]
+    await message.answer("\n".join(lines), reply_markup=preview_keyboard(data, _))
 
 
 @router.callback_query(ProposeCb.filter(F.action == "pclose"), StateFilter(Ranking.closing))
@@ -157,15 +212,76 @@ async def got_closing(
     await call.answer()
     await clear_buttons(call)
     await state.update_data(closes_at=moment.isoformat())
-    await state.set_state(Ranking.preview)
-    preview = build(await state.get_data(), member, clock.now())
-    await pressed(call).answer(_("👀 <b>Preview</b>: this is what members receive."))
-    await pressed(call).answer(member_text(preview, "…", [], member.locale, member.tz, _))
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("✅ Send"), callback_data=ProposeCb(action="psend"))
-    kb.button(text=_("✖ Cancel"), callback_data=ProposeCb(action="cancel"))
-    kb.adjust(1)
-    await pressed(call).answer(_("Send it?"), reply_markup=kb.as_markup())
+    await show_preview(pressed(call), state, member, clock, _)
+
+
+@router.callback_query(ProposeCb.filter(F.action == "psecret"), StateFilter(Ranking.preview))
+async def toggle_secret(
+    call: CallbackQuery, state: FSMContext, member: Member, clock: Clock, _: Gettext
+) -> None:
+    """Secret (the default) or named."""
+    data = await state.get_data()
+    await state.update_data(anonymous=not bool(data.get("anonymous", True)))
+    await call.answer()
+    await clear_buttons(call)
+    await show_preview(pressed(call), state, member, clock, _)
+
+
+@router.callback_query(ProposeCb.filter(F.action == "plang"), StateFilter(Ranking.preview))
+async def ask_version(
+    call: CallbackQuery, callback_data: ProposeCb, state: FSMContext, _: Gettext
+) -> None:
+    """The question and the actions in another language, as one message."""
+    data = await state.get_data()
+    code = callback_data.value
+    if code not in SUPPORTED_LOCALES or code == data.get("locale"):
+        await call.answer(_("That language is not offered."), show_alert=True)
+        return
+    await call.answer()
+    await clear_buttons(call)
+    await state.update_data(version_lang=code)
+    await state.set_state(Ranking.version)
+    count = len(data.get("options") or [])
+    ngettext = _  # the catalogue's plural forms
+    await pressed(call).answer(
+        ngettext(
+            "Send it in {language}: the question on the first line, then the {count} action "
+            "in the same order, one per line.",
+            "Send it in {language}: the question on the first line, then the {count} actions "
+            "in the same order, one per line.",
+            count,
+        ).format(language=language_name(code), count=count),
+        reply_markup=cancel_keyboard(_),
+    )
+
+
+@router.message(StateFilter(Ranking.version), F.text, ~F.text.startswith("/"))
+async def got_version(
+    message: Message, state: FSMContext, member: Member, clock: Clock, _: Gettext
+) -> None:
+    """Checked like the original: one title line, exactly as many actions, each short."""
+    data = await state.get_data()
+    count = len(data.get("options") or [])
+    head, _sep, body = (message.text or "").strip().partition("\n")
+    title = clean_text(head, MAX_TITLE)
+    options = parse_translated_options(body, count)
+    code = str(data.get("version_lang") or "")
+    if title is None or isinstance(options, Problem) or code not in SUPPORTED_LOCALES:
+        ngettext = _  # the catalogue's plural forms
+        await message.answer(
+            ngettext(
+                "Please send the question on the first line, then exactly {count} action, "
+                "one per line, each up to 40 characters.",
+                "Please send the question on the first line, then exactly {count} actions, "
+                "one per line, each up to 40 characters.",
+                count,
+            ).format(count=count)
+        )
+        return
+    versions = dict(data.get("versions") or {})
+    versions[code] = {"title": title, "options": options}
+    await state.update_data(versions=versions)
+    await show_preview(message, state, member, clock, _)
 
 
 @router.callback_query(ProposeCb.filter(F.action == "psend"), StateFilter(Ranking.preview))

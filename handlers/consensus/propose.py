@@ -26,7 +26,7 @@ from bot.consensus.service import (
     open_round,
     parse_version,
 )
-from bot.consensus.views import ProposeCb, language_name, refusal
+from bot.consensus.views import ProposeCb, close_now_keyboard, language_name, refusal
 from bot.core.app import App
 from bot.core.clock import Clock
 from bot.core.i18n import zone_name
@@ -282,7 +282,8 @@ async def send(
     await pressed(call).answer(
         _("Sent: round {number} is open. You will see the objections when it closes.").format(
             number=round_.number
-        )
+        ),
+        reply_markup=close_now_keyboard(round_, _),
     )
 
 

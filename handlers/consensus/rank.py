@@ -84,7 +84,7 @@ async def pick(
     name = await audience(session, consultation, member.locale, app, _)
     text = member_text(consultation, name, picks, member.locale, member.tz, _)
     await call.answer()
-    await replace_message(call, text, member_keyboard(consultation, picks, _))
+    await replace_message(call, text, member_keyboard(consultation, picks, _, member.locale))
 
 
 @router.callback_query(RankSubmitCb.filter())
@@ -97,7 +97,7 @@ async def submit(
     app: App,
     _: Gettext,
 ) -> None:
-    """Store the secret ranking, then show it as counted."""
+    """Store the ranking (secret, or named), then show it as counted."""
     found = await checked(session, callback_data.c, member, callback_data.picks, clock)
     if isinstance(found, RankResult):
         await call.answer(refusal(found, _), show_alert=True)
@@ -110,7 +110,10 @@ async def submit(
         return
     await session.commit()
     name = await audience(session, consultation, member.locale, app, _)
-    note = _("✅ Your secret ranking was counted. Thank you!")
+    if consultation.anonymous:
+        note = _("✅ Your secret ranking was counted. Thank you!")
+    else:
+        note = _("✅ Your ranking was counted. Thank you!")
     await call.answer(note)
     await replace_message(
         call, member_text(consultation, name, picks, member.locale, member.tz, _, note)

@@ -9,7 +9,16 @@ from bot.core.app import Gettext, Registry
 from bot.polls import jobs
 from bot.polls.answering import expire_answers
 from bot.polls.service import can_create
-from handlers.polls import answer, comment, create, listing, manage, secret_writing, writing
+from handlers.polls import (
+    answer,
+    comment,
+    create,
+    listing,
+    manage,
+    reason_versions,
+    secret_writing,
+    writing,
+)
 from models.member import Member
 from models.poll import poll_records
 
@@ -23,6 +32,7 @@ def setup(registry: Registry) -> None:
         listing.router,
         answer.router,
         comment.router,
+        reason_versions.router,
         secret_writing.router,
         writing.router,
         manage.router,

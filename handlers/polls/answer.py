@@ -9,6 +9,7 @@ from aiogram import Bot, F
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.app import App
@@ -19,9 +20,11 @@ from bot.polls.ballot_box import settle
 from bot.polls.messages import PollMessage, poll_for
 from bot.polls.service import Draft, VoteResult, asks_reason, check_vote, is_block
 from bot.polls.service import cast_vote as record_vote
-from bot.polls.views import PickCb, SubmitCb, VoteCb, poll_keyboard, refusal
+from bot.polls.views import BlockCb, PickCb, SubmitCb, VoteCb, poll_keyboard, refusal
 from handlers.polls.access import PollNeed, poll_router, preview_refusal
+from handlers.polls.reason_versions import offer_keyboard
 from handlers.polls.writing import (
+    AnswerCancelCb,
     begin_answer,
     cancel_button,
     end_answer,
@@ -29,7 +32,7 @@ from handlers.polls.writing import (
 )
 from handlers.ui import AnyMessage, edit_buttons, edit_or_send, pressed
 from models.member import Member
-from models.poll import Poll, named_vote
+from models.poll import DISAGREE, Poll, named_vote
 
 router = poll_router(__name__)
 Gettext = Callable[..., str]
@@ -129,12 +132,26 @@ async def ask_reason(
         "⛔ You chose to <b>block</b>. A block stops a consensus decision, so please say "
         "why: send a short text or a voice note. Nothing is counted until you do."
     )
+    markup = cancel_button(poll.id, _)
     if not is_block(poll, choices):
         text = _(
-            "👎 You <b>disagree</b>. Please say why, so that the proposal can be amended: "
-            "send a short text or a voice note. Nothing is counted until you do."
+            "👎 You <b>disagree</b>. Say why if you wish, so that the proposal can be amended: "
+            "send a short text or a voice note, or tap Skip. Nothing is counted until then."
         )
-    await message.answer(text, reply_markup=cancel_button(poll.id, _))
+        markup = skip_keyboard(poll, message.message_id, _)
+    await message.answer(text, reply_markup=markup)
+
+
+def skip_keyboard(poll: Poll, message_id: int, _: Gettext) -> InlineKeyboardMarkup:
+    """A disagreement's reason is optional: Skip counts it without one."""
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("⏭ Skip: disagree without a reason"),
+        callback_data=BlockCb(poll=poll.id, message=message_id, option=DISAGREE),
+    )
+    kb.button(text=_("✖ Cancel"), callback_data=AnswerCancelCb(poll=poll.id))
+    kb.adjust(1)
+    return kb.as_markup()
 
 
 @router.message(StateFilter(PollAnswer.reason), F.voice)
@@ -161,6 +178,11 @@ async def reason_given(
     )
     await end_answer(state)
     await after_vote(result, message, poll, voter, session, _, app, bot, data.get("poll_message"))
+    if result in DONE and poll.reason_on_disagree and reason.text:
+        await message.answer(
+            _("You may add your reason in another language: it is shown beside it."),
+            reply_markup=offer_keyboard(poll, int(data.get("poll_message") or 0), _),
+        )
 
 
 @router.callback_query(PickCb.filter(F.poll == 0))

@@ -8,18 +8,18 @@ from collections.abc import Callable
 from aiogram import Bot, F
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.app import App
 from bot.core.clock import Clock
-from bot.polls.answering import PollAnswer
+from bot.polls.answering import ANSWER_STATES, PollAnswer
 from bot.polls.service import Comment, VoteResult, add_comment, cast_vote, clean_comment
 from bot.polls.views import BlockCb, comment_outcome, refusal
 from handlers.polls.access import PollNeed, poll_router
 from handlers.polls.answer import after_vote
-from handlers.polls.writing import AnswerCancelCb, end_answer, written
+from handlers.polls.reason_versions import confirm_block, quoted_version
+from handlers.polls.writing import end_answer, written
 from handlers.ui import clear_buttons
 from models.member import Member
 from models.poll import BLOCK, DISAGREE, Poll, has_participated
@@ -27,23 +27,6 @@ from models.poll import BLOCK, DISAGREE, Poll, has_participated
 router = poll_router(__name__)
 Gettext = Callable[..., str]
 MAX_MESSAGE_ID = 2**31 - 1
-
-
-def confirm_block(poll: Poll, message_id: int, _: Gettext) -> InlineKeyboardMarkup:
-    """Block (or, in a consensus round, Disagree) with the reason just written."""
-    kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("⛔ Block, with this reason"),
-        callback_data=BlockCb(poll=poll.id, message=message_id),
-    )
-    if poll.reason_on_disagree:
-        kb.button(
-            text=_("👎 Disagree, with this reason"),
-            callback_data=BlockCb(poll=poll.id, message=message_id, option=DISAGREE),
-        )
-    kb.button(text=_("✖ Cancel"), callback_data=AnswerCancelCb(poll=poll.id))
-    kb.adjust(1)
-    return kb.as_markup()
 
 
 @router.message(StateFilter(PollAnswer.writing), F.voice)
@@ -79,7 +62,9 @@ async def secret_text(
     text = _("Count your <b>block</b> with this reason? Tap to confirm.")
     if poll.reason_on_disagree:
         text = _("Count your answer with this reason? Tap <b>Block</b> or <b>Disagree</b>.")
-    await message.reply(text, reply_markup=confirm_block(poll, poll_message, _))
+    typed = message.message_id if note.text and message.message_id <= MAX_MESSAGE_ID else 0
+    markup = confirm_block(poll, poll_message, _, reason_message=typed)
+    await message.reply(text, reply_markup=markup)
 
 
 @router.callback_query(BlockCb.filter(), flags={"poll": PollNeed.ANSWER})
@@ -93,9 +78,15 @@ async def block_confirmed(
     clock: Clock,
     app: App,
     bot: Bot,
+    state: FSMContext,
 ) -> None:
     """The block counts with the reason this button's message replies to (an old message
-    comes without it: the vote then asks for the reason again)."""
+    comes without it: the vote then asks for the reason again), and with the version quoted
+    in this button's message when it names a language. A disagreement may come without a
+    reason (Skip)."""
+    data = await state.get_data()
+    if await state.get_state() in ANSWER_STATES and int(data.get("poll") or 0) == poll.id:
+        await end_answer(state)  # Skip, tapped while the bot waited for the reason
     if member is None:
         await call.answer(refusal(VoteResult.NOT_FOR_YOU, _), show_alert=True)
         return
@@ -108,6 +99,12 @@ async def block_confirmed(
     if replied is not None and replied.from_user and replied.from_user.id == member.telegram_id:
         voice = replied.voice.file_id if replied.voice else None
         reason = Comment(None, clean_comment(replied.text or "") if not voice else None, voice)
+        if reason.text and callback_data.lang:
+            version = quoted_version(call.message, callback_data.lang, member.locale)
+            if version is None:
+                await call.answer(refusal(VoteResult.OUT_OF_RANGE, _), show_alert=True)
+                return
+            reason.versions = {callback_data.lang: version}
     result = await cast_vote(
         session,
         poll,
