@@ -690,6 +690,10 @@ async def scale_out(db_url: str, redis_url: str, folder: str, quick: bool) -> di
                         send_rate_global=0,
                         webhook_url="https://bench.invalid",
                         webhook_secret="bench-webhook-secret",
+                        # One person's `each` updates at once is a flood, which the throttle
+                        # drops by design (see `python -m bench flood`); here it measures
+                        # capacity, so the burst allowance covers them.
+                        flood_burst=each,
                         webhook_port=port,
                         run_delivery="true" if i == 0 else "false",
                     )

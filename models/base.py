@@ -6,10 +6,10 @@ from collections.abc import Awaitable, Callable, Hashable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import ColumnElement, DateTime, MetaData, TypeDecorator, inspect, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -64,3 +64,29 @@ async def read_once(session: AsyncSession, key: Hashable, load: Callable[[], Awa
     if key not in reads:
         reads[key] = await load()
     return reads[key]  # type: ignore[no-any-return]
+
+
+async def hold_if(
+    session: AsyncSession,
+    column: InstrumentedAttribute[Any],
+    row_id: int,
+    condition: ColumnElement[bool],
+) -> bool:
+    """Take the row's write lock and tell whether it still meets `condition` (a poll still
+    open, say), checked inside the write.
+
+    `UPDATE … SET column = column WHERE id = … AND condition` rather than a SELECT … FOR
+    UPDATE: SQLite has no row locks and a transaction begins at its first write, so a read
+    could see a poll open just before a close commits, and a vote would land uncounted in a
+    closed poll. The UPDATE waits for the database's writer (SQLite) or the row (PostgreSQL),
+    then reads the latest commit. The ORM object is left as it was loaded.
+    """
+    model = column.class_
+    key = inspect(model).primary_key[0]
+    held = await session.execute(
+        update(model)
+        .where(key == row_id, condition)
+        .values({column.key: column})
+        .execution_options(synchronize_session=False)
+    )
+    return bool(held.rowcount)  # type: ignore[attr-defined]

@@ -162,3 +162,65 @@ async def test_readers_and_writers_do_not_lock_each_other_out(
     async with sessions() as session:
         names = set(await session.scalars(select(Member.display_name)))
     assert names == {"A", "B"}
+
+
+async def test_a_vote_racing_the_close_is_counted_or_refused(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A close that runs while a vote is between "the poll is open" and its write either
+    waits for the vote and counts it, or makes the vote be refused: never "recorded" and
+    left out of the results (a ballot stranded in a closed poll's pool)."""
+    import asyncio
+
+    from bot.polls import service
+
+    (member,) = await add_members(sessions, 1)
+    draft = Draft(
+        locale="en",
+        question="Adopt the charter?",
+        kind=PollKind.SINGLE,
+        options=["Yes", "No"],
+        anonymous=True,
+        audience="network",
+        closes_at=(NOW + timedelta(days=2)).isoformat(),
+    )
+    async with sessions() as session:
+        poll = draft.build(None, NOW)
+        session.add(poll)
+        await session.commit()
+        poll_id = poll.id
+
+    async def close() -> bool:
+        async with sessions() as session:
+            closing = await session.get(Poll, poll_id)
+            assert closing is not None
+            closed = await service.close_poll(session, closing, datetime.now(UTC))
+            await session.commit()
+            return closed
+
+    closer: list[asyncio.Task[bool]] = []
+    real_add = service.add_participation
+
+    async def add_while_closing(*args: Any, **kwargs: Any) -> bool:
+        closer.append(asyncio.create_task(close()))
+        await asyncio.sleep(0.5)  # the close runs as far as it can before the vote writes
+        return await real_add(*args, **kwargs)
+
+    monkeypatch.setattr(service, "add_participation", add_while_closing)
+    async with sessions() as session:
+        voting = await session.get(Poll, poll_id)
+        voter = await session.get(Member, member.id)
+        assert voting is not None and voter is not None
+        result = await cast_vote(session, voting, voter, 1, datetime.now(UTC))
+        await session.commit()
+    monkeypatch.undo()
+    assert closer and await asyncio.wait_for(closer[0], 30)
+    assert result in (VoteResult.RECORDED, VoteResult.CLOSED)
+    counted = 1 if result is VoteResult.RECORDED else 0
+    assert await count(sessions, PendingBallot) == 0  # nothing waits in a closed poll
+    assert await count(sessions, AnonymousBallot) == counted
+    assert await count(sessions, Participation) == counted
+    async with sessions() as session:
+        closed = await session.get(Poll, poll_id)
+        assert closed is not None and closed.results is not None
+        assert closed.results["total"]["voters"] == counted

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.delivery.queue import Priority, enqueue_broadcast
 from bot.delivery.scheduler import schedule
 from bot.polls.tally import Cell, Counts, Tally, tally_cells
+from models.base import hold_if
 from models.consensus import (
     Priorities,
     PriorityBallot,
@@ -85,6 +86,9 @@ async def in_audience(session: AsyncSession, consultation: Priorities, member: M
     return found is not None
 
 
+OPEN = Priorities.closed_at.is_(None)
+
+
 async def rank(
     session: AsyncSession,
     consultation: Priorities | None,
@@ -101,6 +105,12 @@ async def rank(
     refused = check_picks(consultation, picks, complete=True)
     if refused is not None:
         return refused
+    # checked again inside the write: a close at the same moment counts this ranking or
+    # refuses it, never leaves it uncounted
+    if not await hold_if(
+        session, Priorities.closed_at, consultation.id, Priorities.closed_at.is_(None)
+    ):
+        return RankResult.CLOSED
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     inserted = await session.execute(
         dialect.insert(PriorityParticipation)
@@ -265,8 +275,10 @@ async def close_priorities(
 ) -> bool:
     """Close once: freeze the protected results, drop region and gender from the ballots,
     then send the ranking to participants and the report to the coordinator."""
-    await session.refresh(consultation, ["closed_at"], with_for_update=True)
-    if not consultation.is_open:
+    if not await hold_if(
+        session, Priorities.closed_at, consultation.id, Priorities.closed_at.is_(None)
+    ):
+        await session.refresh(consultation, ["closed_at"])
         return False
     consultation.results = (await count_priorities(session, consultation)).to_json()
     consultation.closed_at = now

@@ -19,6 +19,7 @@ from bot.delivery.queue import Priority, enqueue_broadcast
 from bot.delivery.scheduler import schedule
 from bot.polls.service import clean_comment
 from bot.polls.tally import Cell, Counts, Tally, tally_cells
+from models.base import hold_if
 from models.consensus import (
     QuestionKind,
     Questionnaire,
@@ -173,6 +174,11 @@ async def send_answers(
         return AnswerResult.SENT
     if progress.position < len(questionnaire.questions):
         return AnswerResult.NOT_CURRENT
+    # checked inside the write: a close at the same moment counts these answers or refuses
+    # them, never leaves them uncounted
+    open_now = Questionnaire.closed_at.is_(None)
+    if not await hold_if(session, Questionnaire.closed_at, questionnaire.id, open_now):
+        return AnswerResult.CLOSED
     rows = []
     for key, value in sorted(progress.answers.items(), key=lambda kv: int(kv[0])):
         rows.append(
@@ -353,8 +359,9 @@ async def close_questionnaire(
 ) -> bool:
     """Close once (a secret one's tallies frozen, its answers stripped of region and gender);
     results to respondents and the report to the author."""
-    await session.refresh(questionnaire, ["closed_at"], with_for_update=True)
-    if not questionnaire.is_open:
+    open_now = Questionnaire.closed_at.is_(None)
+    if not await hold_if(session, Questionnaire.closed_at, questionnaire.id, open_now):
+        await session.refresh(questionnaire, ["closed_at"])
         return False
     if questionnaire.anonymous:
         tallies = await count_questions(session, questionnaire)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -19,6 +19,7 @@ from bot.polls.ballot_box import empty_pool
 from bot.polls.closing import check_closing
 from bot.polls.tally import Tally, count_cells, tally, tally_cells
 from models.audit import AuditAction, record_for_groups
+from models.base import hold_if
 from models.group import (
     GroupMembership,
     GroupRole,
@@ -471,18 +472,9 @@ async def cast_vote(
     if refused is not None:
         return refused
     assert poll is not None
-    # Hold the poll row until commit, checked inside the write: a close running at the same
-    # moment waits for this vote (and counts it), or this vote waits for the close and is
-    # refused. An UPDATE rather than SELECT … FOR UPDATE: SQLite has no row locks and begins
-    # the transaction at the first write, so a read could see the poll open just before a
-    # close commits, and the ballot would wait in a closed poll's pool, never counted.
-    held = await session.execute(
-        update(Poll)
-        .where(Poll.id == poll.id, Poll.status == PollStatus.OPEN)
-        .values(status=PollStatus.OPEN)
-        .execution_options(synchronize_session=False)
-    )
-    if not held.rowcount:  # type: ignore[attr-defined]
+    # Hold the poll row until commit: a close running at the same moment waits for this vote
+    # (and counts it), or this vote waits for the close and is refused.
+    if not await hold_if(session, Poll.status, poll.id, Poll.status == PollStatus.OPEN):
         await session.refresh(poll, ["status"])
         return VoteResult.CLOSED
     given = reason is not None and bool(reason.text or reason.voice_file_id)
@@ -633,8 +625,8 @@ async def seal_ballots(session: AsyncSession, poll: Poll) -> None:
 
 async def close_poll(session: AsyncSession, poll: Poll, now: datetime) -> bool:
     """Close an open poll once; returns False when it was already closed."""
-    await session.refresh(poll, ["status"], with_for_update=True)
-    if not poll.is_open:
+    if not await hold_if(session, Poll.status, poll.id, Poll.status == PollStatus.OPEN):
+        await session.refresh(poll, ["status"])
         return False
     poll.status = PollStatus.CLOSED
     poll.closed_at = now
