@@ -66,7 +66,6 @@ class BurstTelegram(FakeTelegram):
     def _record(self, method: str, params: dict[str, Any], started: float, **kw: Any) -> None:
         """Count and time answers instead of keeping every call."""
         error: TelegramError | None = kw.get("error")
-        now = time.monotonic()
         if method == "getUpdates" and self.first_poll is None and error is None:
             self.first_poll = started
         if method == "setWebhook" and self.first_webhook is None and error is None:
@@ -80,15 +79,17 @@ class BurstTelegram(FakeTelegram):
             update_id = self.by_query.pop(str(params.get("callback_query_id")), None)
             if update_id is not None:
                 failed = FAILURE_TEXT in str(params.get("text") or "")
-                self._answered(update_id, now, failed)
+                self._answered(update_id, started, failed)
         elif method in ("sendMessage", "sendDocument"):
             chat = kw.get("chat_id")
             queue = self.waiting_text.get(int(chat)) if chat is not None else None
             if queue:
                 failed = FAILURE_TEXT in str(params.get("text") or "")
-                self._answered(queue.popleft(), now, failed)
+                self._answered(queue.popleft(), started, failed)
 
     def _answered(self, update_id: int, at: float, failed: bool) -> None:
+        """An update is answered when the bot's answer reaches Telegram (the request's
+        arrival, before the fake's modelled processing latency)."""
         entry = self.pushed.get(update_id)
         if entry is not None and entry[1] is None:
             entry[1] = at
@@ -150,9 +151,7 @@ class BurstTelegram(FakeTelegram):
         if spec["text"].startswith("/"):
             command = spec["text"].split()[0]
             record["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-        update = {"update_id": self._take_update_id(), "message": self._public(record)}
-        self.waiting_text.setdefault(user_id, deque()).append(update["update_id"])
-        return update
+        return {"update_id": self._take_update_id(), "message": self._public(record)}
 
     def _take_update_id(self) -> int:
         update_id = self._next_update_id
@@ -163,6 +162,10 @@ class BurstTelegram(FakeTelegram):
         """Queue one update now (getUpdates) or hand it to the webhook posters."""
         entry = [time.monotonic(), None, False]
         self.pushed[update["update_id"]] = entry
+        message = update.get("message")
+        if message is not None:  # waits for a message in its chat from now (not from its making)
+            chat = int(message["chat"]["id"])
+            self.waiting_text.setdefault(chat, deque()).append(update["update_id"])
         query = update.get("callback_query")
         if query is not None:
             self._callbacks[query["id"]]["at"] = entry[0]

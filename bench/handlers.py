@@ -647,6 +647,8 @@ async def under_load(db_url: str | None, folder: str, quick: bool) -> dict[str, 
             before = await fake.stats()
             outcome = await run_burst(fake, [child], steady_load(world, 100, seconds), rate=100)
             after = await fake.stats()
+            if outcome.failed:
+                print("   errors in the bot's log:", *errors_in(child), sep="\n     ")
         finally:
             child.stop()
     window = [t for t in after["send_times"] if t >= outcome_start(after, outcome)]
@@ -657,6 +659,15 @@ async def under_load(db_url: str | None, folder: str, quick: bool) -> dict[str, 
         "429": after["refused"].get("429", 0) + before["refused"].get("429", 0),
         "violations": after["violations"],
     }
+
+
+def errors_in(child: Child, most: int = 5) -> list[str]:
+    """The bot's logged errors (why an update failed), the first few."""
+    if child.log is None:
+        return []
+    child.log.flush()
+    lines = Path(child.log.name).read_text().splitlines()
+    return [line[:300] for line in lines if "ERROR" in line or "Error" in line][:most]
 
 
 def outcome_start(stats: dict[str, Any], outcome: Outcome) -> float:
