@@ -55,6 +55,24 @@ async def add_members(sessions: async_sessionmaker[AsyncSession], n: int) -> lis
         return members
 
 
+async def secret_poll(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """An open secret poll to the whole network; its id."""
+    draft = Draft(
+        locale="en",
+        question="Adopt the charter?",
+        kind=PollKind.SINGLE,
+        options=["Yes", "No"],
+        anonymous=True,
+        audience="network",
+        closes_at=(NOW + timedelta(days=2)).isoformat(),
+    )
+    async with sessions() as session:
+        poll = draft.build(None, NOW)
+        session.add(poll)
+        await session.commit()
+        return poll.id
+
+
 async def test_a_released_savepoint_is_undone_by_the_outer_rollback(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
@@ -94,20 +112,7 @@ async def test_a_secret_participation_is_never_stored_without_its_ballot(
     sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (member,) = await add_members(sessions, 1)
-    draft = Draft(
-        locale="en",
-        question="Adopt the charter?",
-        kind=PollKind.SINGLE,
-        options=["Yes", "No"],
-        anonymous=True,
-        audience="network",
-        closes_at=(NOW + timedelta(days=2)).isoformat(),
-    )
-    async with sessions() as session:
-        poll = draft.build(None, NOW)
-        session.add(poll)
-        await session.commit()
-        poll_id = poll.id
+    poll_id = await secret_poll(sessions)
 
     class Boom(Exception):
         """The process failing between the participation and the ballot."""
@@ -175,20 +180,7 @@ async def test_a_vote_racing_the_close_is_counted_or_refused(
     from bot.polls import service
 
     (member,) = await add_members(sessions, 1)
-    draft = Draft(
-        locale="en",
-        question="Adopt the charter?",
-        kind=PollKind.SINGLE,
-        options=["Yes", "No"],
-        anonymous=True,
-        audience="network",
-        closes_at=(NOW + timedelta(days=2)).isoformat(),
-    )
-    async with sessions() as session:
-        poll = draft.build(None, NOW)
-        session.add(poll)
-        await session.commit()
-        poll_id = poll.id
+    poll_id = await secret_poll(sessions)
 
     async def close() -> bool:
         async with sessions() as session:
