@@ -1,0 +1,169 @@
+"""Questionnaire versions in other languages and a closing time typed by hand, end to end:
+the coordinator adds a Spanish version (a malformed one refused first) and removes a
+Portuguese one, types a closing time (one in the past and one too far refused); a Spanish
+member answers in Spanish, an English one in English, a French one reads the original marked
+as such; results and the CSV come in each reader's language."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+from bot.sandbox.telegram import FakeTelegram
+from models.member import Member
+from tests.conftest import add_member
+from tests.harness import RunningBot
+from tests.test_consensus import NOW, file_names, sent_file
+from tests.test_polls import eventually, has_text, make_group, texts, wake
+from tests.test_questionnaire_builder import failed_calls, newest
+
+ANA, LUCIA, JOY, MARIE = 620_100, 620_201, 620_202, 620_203
+
+SPANISH = """Encuesta de vivienda
+1. ¿Qué ciudad?
+- Montevideo
+- Lima
+2. ¿Algo más?"""
+
+
+async def people(bot: RunningBot, fake: FakeTelegram) -> None:
+    for telegram_id, name, locale in [
+        (ANA, "Ana", "en"),
+        (LUCIA, "Lucía", "es"),
+        (JOY, "Joy", "en"),
+        (MARIE, "Marie", "fr"),
+    ]:
+        fake.add_user(telegram_id, name, language_code=locale)
+        await add_member(bot, telegram_id, name, locale=locale, country="UY")
+    await make_group(bot, "housing", {"en": "Housing"}, [ANA], [LUCIA, JOY, MARIE])
+
+
+async def test_versions_typed_closing_and_readers_languages(
+    bot: RunningBot, fake: FakeTelegram, client: Any, clock: Any
+) -> None:
+    clock.set(NOW)
+    await people(bot, fake)
+    ana, lucia, joy, marie = (
+        client(ANA, "Ana"),
+        client(LUCIA, "Lucía"),
+        client(JOY, "Joy"),
+        client(MARIE, "Marie"),
+    )
+    await ana.send("/questionnaire")
+    await ana.click("Housing")
+    await ana.send("Housing survey")
+    await ana.click("➕ Add a question")
+    await ana.click("🔘 One answer")
+    await ana.send("Which city?")
+    await ana.send("Montevideo\nLima")
+    await ana.click("➕ Add a question")
+    await ana.click("✍️ Short text")
+    await ana.send("Anything else?")
+
+    reply = await ana.click("🌐 Other languages")
+    assert "Versions in other languages" in reply[-1]["text"]
+    reply = await ana.click("+ Español")
+    shown = reply[-1]["text"]
+    assert "Housing survey\n1. Which city?\n- Montevideo\n- Lima\n2. Anything else?" in shown
+
+    # malformed: a question missing, then an answer missing; nothing kept
+    reply = await ana.send("Encuesta de vivienda\n1. ¿Qué ciudad?\n- Montevideo\n- Lima")
+    assert "The original has 2 questions" in reply[-1]["text"]
+    reply = await ana.send("Encuesta\n1. ¿Qué ciudad?\n- Montevideo\n2. ¿Algo más?")
+    assert "Question 1 must have as many answers as the original" in reply[-1]["text"]
+    reply = await ana.send(SPANISH)
+    assert "🌐 Also in: Español" in reply[-1]["text"]
+
+    # a Portuguese version added, then removed
+    await ana.click("🌐 Other languages")
+    await ana.click("+ Português")
+    await ana.send("Pesquisa\n1. Qual cidade?\n- Montevidéu\n- Lima\n2. Algo mais?")
+    reply = await ana.click("🌐 Other languages")
+    assert "✓ Português" in ana.buttons() and "✓ Español" in ana.buttons()
+    reply = await ana.click("🗑 Remove Português")
+    assert "+ Português" in ana.buttons() and "🗑 Remove Español" in ana.buttons()
+    await ana.click("◀ Back to the preview")
+
+    await ana.click("Next ▶")
+    reply = await ana.click("👤 Named")
+    assert "type a date and time in your zone" in reply[-1]["text"]
+    reply = await ana.send("1/1/2020 10:00")
+    assert "That time is already past" in reply[-1]["text"]
+    reply = await ana.send("2028-06-01 10:00")
+    assert "more than a year away" in reply[-1]["text"]
+    reply = await ana.send("2026-11-26 18:00")  # Montevideo: UTC-3
+    assert "2 questions" in reply[-1]["text"] and "It goes to 4 members." in reply[-1]["text"]
+    await ana.click("✅ Send")
+    questionnaire = await newest(bot)
+    assert questionnaire.closes_at == datetime(2026, 11, 26, 21, 0, tzinfo=UTC)
+    assert questionnaire.versions == {
+        "es": {
+            "title": "Encuesta de vivienda",
+            "questions": [
+                {"text": "¿Qué ciudad?", "options": ["Montevideo", "Lima"]},
+                {"text": "¿Algo más?", "options": []},
+            ],
+        }
+    }
+
+    await eventually(
+        lambda: (
+            has_text(fake, LUCIA, "Encuesta de vivienda")
+            and has_text(fake, JOY, "Housing survey")
+            and has_text(fake, MARIE, "Housing survey")
+        )
+    )
+    assert not has_text(fake, LUCIA, "Housing survey")
+    assert has_text(fake, MARIE, "🌐") and has_text(fake, MARIE, "English")
+    assert not has_text(fake, JOY, "🌐") and not has_text(fake, LUCIA, "🌐")
+
+    # Lucía answers in Spanish, Joy in English, Marie on the original
+    reply = await lucia.click("▶ Empezar o continuar")
+    assert "¿Qué ciudad?" in reply[-1]["text"] and "Which city?" not in reply[-1]["text"]
+    await lucia.click("Montevideo")
+    reply = await lucia.send("Más vivienda social")
+    assert "¿Algo más?" in reply[-1]["text"], "the summary in Spanish too"
+    await lucia.click("📨 Enviar mis respuestas")
+
+    reply = await joy.click("▶ Start or continue")
+    assert "Which city?" in reply[-1]["text"]
+    await joy.click("Lima")
+    await joy.send("More rural voices")
+    await joy.click("📨 Send my answers")
+
+    reply = await marie.click_nth(0)
+    assert "Which city?" in reply[-1]["text"] and "🌐" in reply[-1]["text"]
+    await marie.click("Lima")
+    await marie.send("Plus de logements")
+    await marie.click_nth(0)
+
+    # the coordinator now reads in Spanish: her report and CSV come in Spanish
+    async def to_spanish(session: Any) -> None:
+        await session.execute(update(Member).where(Member.telegram_id == ANA).values(locale="es"))
+        await session.commit()
+
+    await bot.db(to_spanish)
+    clock.set(questionnaire.closes_at + timedelta(seconds=1))
+    wake(bot)
+    await eventually(lambda: ".csv" in file_names(fake, ANA))
+    report = "\n".join(t for t in texts(fake, ANA) if "Encuesta de vivienda" in t)
+    assert "¿Qué ciudad?" in report and "Montevideo: 1 · Lima: 2" in report
+    data = fake.files[sent_file(fake, ANA, ".csv")["file_id"]].data.decode("utf-8-sig")
+    sheet = list(csv.reader(io.StringIO(data)))
+    assert sheet[0][1:] == ["¿Qué ciudad?", "¿Algo más?"]
+    assert ["Lucía", "Montevideo", "Más vivienda social"] in sheet
+    assert ["Joy", "Lima", "More rural voices"] in sheet
+
+    await eventually(
+        lambda: (
+            has_text(fake, JOY, "Montevideo: 1 · Lima: 2")
+            and has_text(fake, LUCIA, "Montevideo: 1 · Lima: 2")
+        )
+    )
+    assert any("¿Qué ciudad?" in t and "Lima: 2" in t for t in texts(fake, LUCIA))
+    assert any("Which city?" in t and "Lima: 2" in t for t in texts(fake, JOY))
+    assert not failed_calls(fake)
