@@ -97,6 +97,7 @@ async def test_versions_typed_closing_and_readers_languages(
     assert "more than a year away" in reply[-1]["text"]
     reply = await ana.send("2026-11-26 18:00")  # Montevideo: UTC-3
     assert "2 questions" in reply[-1]["text"] and "It goes to 4 members." in reply[-1]["text"]
+    assert "🌐 Also in: Español" in reply[-1]["text"]
     await ana.click("✅ Send")
     questionnaire = await newest(bot)
     assert questionnaire.closes_at == datetime(2026, 11, 26, 21, 0, tzinfo=UTC)
@@ -122,6 +123,13 @@ async def test_versions_typed_closing_and_readers_languages(
         fake, MARIE, "English"
     )
     assert not has_text(fake, JOY, "🌐") and not has_text(fake, LUCIA, "🌐")
+
+    # the reminder comes in each one's language too
+    clock.set(questionnaire.closes_at - timedelta(days=1) + timedelta(seconds=1))
+    wake(bot)
+    await eventually(lambda: has_text(fake, LUCIA, "⏰") and has_text(fake, MARIE, "⏰"))
+    assert any("⏰" in t and "Encuesta de vivienda" in t for t in texts(fake, LUCIA))
+    assert any("⏰" in t and "Housing survey" in t and "🌐" in t for t in texts(fake, MARIE))
 
     # Lucía answers in Spanish, Joy in English, Marie on the original
     reply = await lucia.click("▶ Empezar o continuar")
@@ -168,4 +176,68 @@ async def test_versions_typed_closing_and_readers_languages(
     )
     assert any("¿Qué ciudad?" in t and "Lima: 2" in t for t in texts(fake, LUCIA))
     assert any("Which city?" in t and "Lima: 2" in t for t in texts(fake, JOY))
+    assert not failed_calls(fake)
+
+
+async def test_secret_report_in_readers_language_and_stale_versions(
+    bot: RunningBot, fake: FakeTelegram, client: Any, clock: Any
+) -> None:
+    """A version written before a question changed is dropped (and said so); a typed time
+    that cannot be read is refused; a secret questionnaire's CSV in the reader's language."""
+    clock.set(NOW)
+    await people(bot, fake)
+    ana, lucia = client(ANA, "Ana"), client(LUCIA, "Lucía")
+    await ana.send("/questionnaire")
+    await ana.click("Housing")
+    await ana.send("Housing survey")
+    await ana.click("➕ Add a question")
+    await ana.click("🔘 One answer")
+    await ana.send("Which city?")
+    await ana.send("Montevideo\nLima")
+    await ana.click("🌐 Other languages")
+    await ana.click("+ Español")
+    reply = await ana.send("1. ¿Qué ciudad?\n- Montevideo\n- Lima")
+    assert "The first line must be the title." in reply[-1]["text"]
+    reply = await ana.send("Encuesta\n1. ¿Qué ciudad?\n- Montevideo\n- Lima")
+    assert "🌐 Also in: Español" in reply[-1]["text"]
+
+    # the question re-worded: the Spanish version no longer fits, so it goes
+    await ana.click("✏️ 1")
+    await ana.click("✏️ Change the text")
+    reply = await ana.send("Which city do you live in?")
+    assert "The version in Español was removed" in reply[-1]["text"]
+    assert "Also in" not in reply[-1]["text"]
+    await ana.click("🌐 Other languages")
+    await ana.click("+ Español")
+    await ana.send("Encuesta\n1. ¿En qué ciudad vives?\n- Montevideo\n- Lima")
+
+    await ana.click("Next ▶")
+    await ana.click("🔒 Secret")
+    reply = await ana.send("next Tuesday")
+    assert "I could not read that date" in reply[-1]["text"]
+    await ana.click("In 1 day")
+    await ana.click("✅ Send")
+    questionnaire = await newest(bot)
+    assert questionnaire.anonymous
+    assert questionnaire.versions is not None
+    assert questionnaire.versions["es"]["questions"][0]["text"] == "¿En qué ciudad vives?"
+
+    reply = await lucia.click("▶ Empezar o continuar")
+    assert "¿En qué ciudad vives?" in reply[-1]["text"]
+    await lucia.click("Lima")
+    await lucia.click("📨 Enviar mis respuestas")
+
+    async def to_spanish(session: Any) -> None:
+        await session.execute(update(Member).where(Member.telegram_id == ANA).values(locale="es"))
+        await session.commit()
+
+    await bot.db(to_spanish)
+    clock.set(questionnaire.closes_at + timedelta(seconds=1))
+    wake(bot)
+    await eventually(lambda: ".csv" in file_names(fake, ANA))
+    data = fake.files[sent_file(fake, ANA, ".csv")["file_id"]].data.decode("utf-8-sig")
+    sheet = list(csv.reader(io.StringIO(data)))
+    assert ["¿En qué ciudad vives?", "Lima", "1"] in sheet
+    assert ["¿En qué ciudad vives?", "Montevideo", "0"] in sheet
+    assert not any("Which city" in cell for row in sheet for cell in row)
     assert not failed_calls(fake)

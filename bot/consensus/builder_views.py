@@ -217,11 +217,14 @@ def secrecy_text(_: Gettext) -> str:
 
 def confirm_text(data: dict[str, Any], when: str, audience: int, _: Gettext) -> str:
     secrecy = _("🔒 Secret") if data["anonymous"] else _("👤 Named")
+    versions = sorted(data.get("versions") or {})
+    also = ", ".join(language_name(code) for code in versions)
     return (
         "\n".join(
             [
                 _("📝 <b>{title}</b>").format(title=html.escape(data["title"])),
                 _("{count} questions").format(count=len(data["questions"])),
+                *([_("🌐 Also in: {languages}").format(languages=also)] if versions else []),
                 secrecy,
                 _("Closes: {when}").format(when=when),
                 _("Members who have not finished get one reminder before the close."),
