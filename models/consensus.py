@@ -322,6 +322,8 @@ class Questionnaire(Base):
         found = (self.versions or {}).get(locale)
         if not found or locale == self.locale:
             return self
+        if len(found.get("questions") or []) != len(self.questions):
+            return self  # never stored so (checked in the builder): read as written
         questions = [
             {**q, "text": str(v["text"]), "options": [str(o) for o in v.get("options") or []]}
             for q, v in zip(self.questions, found["questions"], strict=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import update
 
+from bot.consensus.builder_views import ask_version
 from bot.sandbox.telegram import FakeTelegram
 from models.member import Member
 from tests.conftest import add_member
@@ -28,6 +29,17 @@ SPANISH = """Encuesta de vivienda
 - Montevideo
 - Lima
 2. ¿Algo más?"""
+
+
+def test_a_long_original_is_shown_in_parts_that_telegram_accepts() -> None:
+    """Fifteen long questions of twelve answers: the template comes in several messages."""
+    question = {"kind": "single", "text": "Q" * 400, "options": [f"{i}" * 60 for i in range(12)]}
+    data = {"title": "T" * 200, "questions": [question] * 15, "locale": "en"}
+    parts = ask_version(data, "es", lambda text, *args: text if not args else args[0])
+    assert len(parts) > 3 and all(len(part) <= 4096 for part in parts)
+    assert all(part.startswith("<code>") for part in parts[1:])
+    body = "\n".join(part.removeprefix("<code>").removesuffix("</code>") for part in parts[1:])
+    assert body.count("\n- ") == 15 * 12 and body.startswith("T" * 200 + "\n1. ")
 
 
 async def people(bot: RunningBot, fake: FakeTelegram) -> None:
@@ -70,12 +82,16 @@ async def test_versions_typed_closing_and_readers_languages(
     shown = reply[-1]["text"]
     assert "Housing survey\n1. Which city?\n- Montevideo\n- Lima\n2. Anything else?" in shown
 
-    # malformed: a question missing, then an answer missing; nothing kept
-    reply = await ana.send("Encuesta de vivienda\n1. ¿Qué ciudad?\n- Montevideo\n- Lima")
-    assert "The original has 2 questions" in reply[-1]["text"]
+    # malformed: an answer missing, then a question too many; nothing kept
     reply = await ana.send("Encuesta\n1. ¿Qué ciudad?\n- Montevideo\n2. ¿Algo más?")
     assert "Question 1 must have as many answers as the original" in reply[-1]["text"]
-    reply = await ana.send(SPANISH)
+    reply = await ana.send(SPANISH + "\n3. ¿Y?")
+    assert "The original has 2 questions" in reply[-1]["text"]
+    assert "Also in" not in reply[-1]["text"]
+    # sent in two parts (as a long one would be): the first well formed, then the rest
+    reply = await ana.send("Encuesta de vivienda\n1. ¿Qué ciudad?\n- Montevideo")
+    assert "Received up to question 1 of 2" in reply[-1]["text"]
+    reply = await ana.send("- Lima\n2. ¿Algo más?")
     assert "🌐 Also in: Español" in reply[-1]["text"]
 
     # a Portuguese version added, then removed

@@ -113,7 +113,8 @@ class VersionProblem(enum.StrEnum):
     """Why a version in another language was refused."""
 
     NO_TITLE = "no_title"
-    QUESTIONS = "questions"  # not as many numbered questions as the original
+    QUESTIONS = "questions"  # more numbered questions than the original, or out of order
+    INCOMPLETE = "incomplete"  # the first questions, well formed: the rest may follow
     ANSWERS = "answers"  # a question with a different number of answers
     TOO_LONG = "too_long"
 
@@ -155,16 +156,34 @@ def parse_version(
             found[-1]["text"] += " " + line
         else:
             return VersionProblem.QUESTIONS, 0
-    if len(found) != len(questions):
+    if len(found) > len(questions):
         return VersionProblem.QUESTIONS, 0
-    for i, (mine, original) in enumerate(zip(found, questions, strict=True)):
+    for i, (mine, original) in enumerate(zip(found, questions, strict=False)):
+        expected = len(original.get("options") or [])
+        last_of_part = len(found) < len(questions) and i == len(found) - 1
         if question_text(mine["text"]) is None:
             return VersionProblem.TOO_LONG, i + 1
-        if len(mine["options"]) != len(original.get("options") or []):
+        if len(mine["options"]) > expected or (
+            len(mine["options"]) < expected and not last_of_part
+        ):
             return VersionProblem.ANSWERS, i + 1
         if any(not o or len(o) > MAX_OPTION for o in mine["options"]):
             return VersionProblem.TOO_LONG, i + 1
+    if len(found) < len(questions):
+        return VersionProblem.INCOMPLETE, len(found)
     return {"title": title, "questions": found}
+
+
+def starts_anew(text: str) -> bool:
+    """Whether a message is a whole version (a title line, then question 1) rather than the
+    rest of one sent in parts."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return (
+        bool(lines)
+        and lines[0][:1] not in "-•"
+        and _numbered(lines[0]) is None
+        and any((_numbered(line) or (0, ""))[0] == 1 for line in lines[1:])
+    )
 
 
 def _numbered(line: str) -> tuple[int, str] | None:

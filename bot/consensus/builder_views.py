@@ -23,6 +23,7 @@ from bot.consensus.builder import (
     VersionProblem,
     version_template,
 )
+from bot.consensus.questionnaire_views import split
 from bot.consensus.service import MAX_TITLE
 from bot.consensus.views import ProposeCb
 from bot.core.bounded import Small
@@ -33,6 +34,7 @@ from models.consensus import QuestionKind
 
 Gettext = Callable[..., str]
 PREVIEW_LINE = 220  # characters of a question (and its answers) in the preview
+TEMPLATE_PART = 3500  # characters of the original's template per message
 ICONS = {
     QuestionKind.SINGLE: "🔘",
     QuestionKind.MULTIPLE: "☑️",
@@ -281,8 +283,9 @@ def languages_keyboard(data: dict[str, Any], _: Gettext) -> InlineKeyboardMarkup
     return kb.as_markup()
 
 
-def ask_version(data: dict[str, Any], code: str, _: Gettext) -> str:
-    """What to send for a version, with the original in that very form to copy."""
+def ask_version(data: dict[str, Any], code: str, _: Gettext) -> list[str]:
+    """What to send for a version, with the original in that very form to copy (in several
+    messages when it is long: the version may then be sent in several too)."""
     template = version_template(str(data["title"]), list(data["questions"]))
     count = len(data["questions"])
     ngettext = _  # the catalogue's plural forms
@@ -295,7 +298,23 @@ def ask_version(data: dict[str, Any], code: str, _: Gettext) -> str:
         'starting with "-". Here is the original in that form:',
         count,
     ).format(language=language_name(code), count=count)
-    return head + "\n\n<code>" + html.escape(template) + "</code>"
+    whole = head + "\n\n<code>" + html.escape(template) + "</code>"
+    if len(whole) <= TEMPLATE_PART:
+        return [whole]
+    parts = split([html.escape(line) for line in template.splitlines()], TEMPLATE_PART)
+    note = _(
+        "It is long: you may send it in several messages, in order; I will say when "
+        "something is still missing."
+    )
+    return [head + "\n" + note, *(f"<code>{part}</code>" for part in parts)]
+
+
+def version_so_far(number: int, count: int, _: Gettext) -> str:
+    """A version received up to question `number` of `count`: the rest may follow."""
+    return _(
+        "Received up to question {number} of {count}. Send the rest (from where it stopped), "
+        "or tap the language again to start over."
+    ).format(number=number, count=count)
 
 
 def version_problem(problem: VersionProblem, number: int, count: int, _: Gettext) -> str:

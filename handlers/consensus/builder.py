@@ -21,6 +21,7 @@ from bot.consensus.builder import (
     CHOICE_KINDS,
     MAX_QUESTION,
     MAX_QUESTIONS,
+    VersionProblem,
     kind_of,
     moved,
     needs_options,
@@ -28,6 +29,7 @@ from bot.consensus.builder import (
     parse_version,
     question_text,
     rekind,
+    starts_anew,
     title_text,
     valid_draft,
     version_matches,
@@ -348,9 +350,16 @@ async def ask_version(
         await call.answer(_("That language is not offered."), show_alert=True)
         return
     await call.answer()
-    await state.update_data(version_lang=code)
+    await state.update_data(version_lang=code, version_text="")
     await state.set_state(Building.version)
-    await show(call, views.ask_version(data, code, _), cancel_keyboard(_))
+    *parts, last = views.ask_version(data, code, _)
+    if not parts:
+        await show(call, last, cancel_keyboard(_))
+        return
+    await show(call, parts[0])
+    for part in parts[1:]:
+        await pressed(call).answer(part)
+    await pressed(call).answer(last, reply_markup=cancel_keyboard(_))
 
 
 @router.callback_query(BuildCb.filter(F.action == "unlang"), StateFilter(Building))
@@ -376,11 +385,19 @@ async def got_version(message: Message, state: FSMContext, _: Gettext) -> None:
     if not other_language(data, code):
         await show_preview(message, state, _)
         return
-    parsed = parse_version(message.text or "", questions)
+    typed, before = message.text or "", str(data.get("version_text") or "")
+    whole = typed if not before or starts_anew(typed) else before + "\n" + typed
+    parsed = parse_version(whole, questions)
     if isinstance(parsed, tuple):
         problem, number = parsed
-        await message.answer(views.version_problem(problem, number, len(questions), _))
+        incomplete = problem is VersionProblem.INCOMPLETE and number > 0
+        await state.update_data(version_text=whole if incomplete else "")
+        if incomplete:
+            await message.answer(views.version_so_far(number, len(questions), _))
+        else:
+            await message.answer(views.version_problem(problem, number, len(questions), _))
         return
+    await state.update_data(version_text="")
     versions = dict(data.get("versions") or {})
     versions[code] = {**parsed, "of": {"title": data["title"], "questions": questions}}
     await state.update_data(versions=versions)
