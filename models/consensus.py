@@ -300,6 +300,9 @@ class Questionnaire(Base):
     title: Mapped[str] = mapped_column(String(200))
     # [{"kind": "scale", "text": "...", "options": [...]}]
     questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The title and questions in other languages (same questions, same answers, in order):
+    # {"es": {"title": ..., "questions": [{"text": ..., "options": [...]}, ...]}}
+    versions: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -311,6 +314,34 @@ class Questionnaire(Base):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+    def in_language(self, locale: str) -> Questionnaire:
+        """As a reader of `locale` sees it: a copy (never stored) with the title and the
+        questions of that version, or itself as written when there is none. The copy's
+        `locale` is the version's, so `locale != shown.locale` means "shown as written"."""
+        found = (self.versions or {}).get(locale)
+        if not found or locale == self.locale:
+            return self
+        if len(found.get("questions") or []) != len(self.questions):
+            return self  # never stored so (checked in the builder): read as written
+        questions = [
+            {**q, "text": str(v["text"]), "options": [str(o) for o in v.get("options") or []]}
+            for q, v in zip(self.questions, found["questions"], strict=True)
+        ]
+        return Questionnaire(
+            id=self.id,
+            group_id=self.group_id,
+            created_by_member_id=self.created_by_member_id,
+            locale=locale,
+            title=str(found["title"]),
+            questions=questions,
+            versions=self.versions,
+            anonymous=self.anonymous,
+            closes_at=self.closes_at,
+            closed_at=self.closed_at,
+            created_at=self.created_at,
+            results=self.results,
+        )
 
 
 class QuestionnaireProgress(Base):

@@ -170,6 +170,8 @@ class TestConsensus:
 
         await ana.send("/evaluation")
         await ana.click("Women and ESCR")
+        await ana.click("Next ▶")
+        await ana.click("🔒 Secret")
         await ana.click("In 1 week")
         await ana.click("✅ Send")
         await eventually(lambda: has_text(fake, 610_203, "📝"))

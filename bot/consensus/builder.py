@@ -104,3 +104,101 @@ def moved(questions: list[dict[str, Any]], index: int, step: int) -> list[dict[s
     out = list(questions)
     out[index], out[target] = out[target], out[index]
     return out
+
+
+# --- versions in other languages ----------------------------------------------------------------
+
+
+class VersionProblem(enum.StrEnum):
+    """Why a version in another language was refused."""
+
+    NO_TITLE = "no_title"
+    QUESTIONS = "questions"  # more numbered questions than the original, or out of order
+    INCOMPLETE = "incomplete"  # the first questions, well formed: the rest may follow
+    ANSWERS = "answers"  # a question with a different number of answers
+    TOO_LONG = "too_long"
+
+
+def version_template(title: str, questions: list[dict[str, Any]]) -> str:
+    """The original in the form a version is sent: the title, then each question numbered
+    with its answers under it, one per line, each starting with "-"."""
+    lines = [title]
+    for i, question in enumerate(questions):
+        lines.append(f"{i + 1}. {question['text']}")
+        lines += [f"- {option}" for option in question.get("options") or []]
+    return "\n".join(lines)
+
+
+def parse_version(
+    text: str, questions: list[dict[str, Any]]
+) -> dict[str, Any] | tuple[VersionProblem, int]:
+    """A version typed in the template's form, checked against the original: the same number
+    of questions, each with as many answers. The problem comes with the question it concerns
+    (1-based; 0 when it is about the whole)."""
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    lines = ["".join(ch for ch in line if ch.isprintable()) for line in lines]
+    lines = [line for line in lines if line]
+    if not lines or lines[0][:1] in "-•" or _numbered(lines[0]) is not None:
+        return VersionProblem.NO_TITLE, 0
+    title = title_text(lines[0])
+    if title is None:
+        return VersionProblem.TOO_LONG, 0
+    found: list[dict[str, Any]] = []
+    for line in lines[1:]:
+        number = _numbered(line)
+        if number is not None and number[0] == len(found) + 1:
+            found.append({"text": number[1], "options": []})
+        elif line[:1] in "-•" and found:
+            found[-1]["options"].append(line[1:].strip())
+        elif found:  # a question's text on two lines
+            if found[-1]["options"]:
+                return VersionProblem.ANSWERS, len(found)
+            found[-1]["text"] += " " + line
+        else:
+            return VersionProblem.QUESTIONS, 0
+    if len(found) > len(questions):
+        return VersionProblem.QUESTIONS, 0
+    for i, (mine, original) in enumerate(zip(found, questions, strict=False)):
+        expected = len(original.get("options") or [])
+        last_of_part = len(found) < len(questions) and i == len(found) - 1
+        if question_text(mine["text"]) is None:
+            return VersionProblem.TOO_LONG, i + 1
+        if len(mine["options"]) > expected or (
+            len(mine["options"]) < expected and not last_of_part
+        ):
+            return VersionProblem.ANSWERS, i + 1
+        if any(not o or len(o) > MAX_OPTION for o in mine["options"]):
+            return VersionProblem.TOO_LONG, i + 1
+    if len(found) < len(questions):
+        return VersionProblem.INCOMPLETE, len(found)
+    return {"title": title, "questions": found}
+
+
+def starts_anew(text: str) -> bool:
+    """Whether a message is a whole version (a title line, then question 1) rather than the
+    rest of one sent in parts."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return (
+        bool(lines)
+        and lines[0][:1] not in "-•"
+        and _numbered(lines[0]) is None
+        and any((_numbered(line) or (0, ""))[0] == 1 for line in lines[1:])
+    )
+
+
+def _numbered(line: str) -> tuple[int, str] | None:
+    """ "3. text" or "3) text" as (3, "text")."""
+    head, dot, rest = line.partition(".")
+    if not dot:
+        head, dot, rest = line.partition(")")
+    if dot and head.strip().isdigit() and rest.strip():
+        return int(head), rest.strip()
+    return None
+
+
+def version_matches(version: Any, title: str, questions: list[dict[str, Any]]) -> bool:
+    """Whether a version was written for these very questions (changed since: dropped)."""
+    return isinstance(version, dict) and version.get("of") == {
+        "title": title,
+        "questions": questions,
+    }

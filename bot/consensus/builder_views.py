@@ -16,17 +16,25 @@ from pydantic import Field
 from bot.consensus.builder import (
     MAX_OPTION,
     MAX_OPTIONS,
+    MAX_QUESTION,
     MAX_QUESTIONS,
     MIN_OPTIONS,
     OptionsProblem,
+    VersionProblem,
+    version_template,
 )
+from bot.consensus.questionnaire_views import split
+from bot.consensus.service import MAX_TITLE
 from bot.consensus.views import ProposeCb
 from bot.core.bounded import Small
+from bot.core.config import SUPPORTED_LOCALES
+from bot.polls.screens import language as language_name
 from bot.polls.views import fit
 from models.consensus import QuestionKind
 
 Gettext = Callable[..., str]
 PREVIEW_LINE = 220  # characters of a question (and its answers) in the preview
+TEMPLATE_PART = 3500  # characters of the original's template per message
 ICONS = {
     QuestionKind.SINGLE: "🔘",
     QuestionKind.MULTIPLE: "☑️",
@@ -79,6 +87,17 @@ def preview_text(data: dict[str, Any], _: Gettext) -> str:
     lines += [question_line(i, q, PREVIEW_LINE) for i, q in enumerate(questions)]
     if not questions:
         lines.append(_("No questions yet: tap ➕ to add the first one."))
+    versions = data.get("versions") or {}
+    if versions:
+        names = ", ".join(language_name(code) for code in sorted(versions))
+        lines += ["", _("🌐 Also in: {languages}").format(languages=names)]
+    for code in data.get("dropped") or []:
+        lines.append(
+            _(
+                "The version in {language} was removed: the questions changed after it was "
+                "written. Add it again if you wish."
+            ).format(language=language_name(code))
+        )
     lines += [
         "",
         " · ".join(f"{ICONS[k]} {name}" for k, name in kind_names(_).items()),
@@ -101,6 +120,8 @@ def preview_keyboard(data: dict[str, Any], _: Gettext) -> InlineKeyboardMarkup:
     kb.button(text=_("🏷 Change the title"), callback_data=BuildCb(action="title"))
     sizes.append(1)
     if questions:
+        kb.button(text=_("🌐 Other languages"), callback_data=BuildCb(action="langs"))
+        sizes.append(1)
         kb.button(text=_("Next ▶"), callback_data=BuildCb(action="next"))
         sizes.append(1)
     kb.button(text=_("✖ Cancel"), callback_data=ProposeCb(action="cancel"))
@@ -198,11 +219,14 @@ def secrecy_text(_: Gettext) -> str:
 
 def confirm_text(data: dict[str, Any], when: str, audience: int, _: Gettext) -> str:
     secrecy = _("🔒 Secret") if data["anonymous"] else _("👤 Named")
+    versions = sorted(data.get("versions") or {})
+    also = ", ".join(language_name(code) for code in versions)
     return (
         "\n".join(
             [
                 _("📝 <b>{title}</b>").format(title=html.escape(data["title"])),
                 _("{count} questions").format(count=len(data["questions"])),
+                *([_("🌐 Also in: {languages}").format(languages=also)] if versions else []),
                 secrecy,
                 _("Closes: {when}").format(when=when),
                 _("Members who have not finished get one reminder before the close."),
@@ -220,3 +244,105 @@ def confirm_keyboard(_: Gettext) -> InlineKeyboardMarkup:
     kb.button(text=_("✖ Cancel"), callback_data=ProposeCb(action="cancel"))
     kb.adjust(1)
     return kb.as_markup()
+
+
+# --- versions in other languages ----------------------------------------------------------------
+
+
+def languages_text(data: dict[str, Any], _: Gettext) -> str:
+    versions = data.get("versions") or {}
+    lines = [
+        _(
+            "🌐 <b>Versions in other languages</b>\n"
+            "Members read the questionnaire in their language where you add a version; the "
+            "others read it as you wrote it. Tap a language to add or replace its version."
+        )
+    ]
+    if versions:
+        names = ", ".join(language_name(code) for code in sorted(versions))
+        lines += ["", _("Added: {languages}").format(languages=names)]
+    return "\n".join(lines)
+
+
+def languages_keyboard(data: dict[str, Any], _: Gettext) -> InlineKeyboardMarkup:
+    """A button per other language (✓ when added), a remove button per version, Back."""
+    versions = data.get("versions") or {}
+    others = [code for code in SUPPORTED_LOCALES if code != data.get("locale")]
+    kb = InlineKeyboardBuilder()
+    for code in others:
+        mark = "✓ " if code in versions else "+ "
+        kb.button(text=mark + language_name(code), callback_data=BuildCb(action="lang", kind=code))
+    added = [code for code in others if code in versions]
+    for code in added:
+        kb.button(
+            text=_("🗑 Remove {language}").format(language=language_name(code)),
+            callback_data=BuildCb(action="unlang", kind=code),
+        )
+    kb.button(text=_("◀ Back to the preview"), callback_data=BuildCb(action="back"))
+    kb.adjust(*([2] * ((len(others) + 1) // 2)), *([1] * len(added)), 1)
+    return kb.as_markup()
+
+
+def ask_version(data: dict[str, Any], code: str, _: Gettext) -> list[str]:
+    """What to send for a version, with the original in that very form to copy (in several
+    messages when it is long: the version may then be sent in several too)."""
+    template = version_template(str(data["title"]), list(data["questions"]))
+    count = len(data["questions"])
+    ngettext = _  # the catalogue's plural forms
+    head = ngettext(
+        "Send the version in {language} as one message: the title on the first line, then "
+        "the {count} question numbered, with its answers under it, one per line, each "
+        'starting with "-". Here is the original in that form:',
+        "Send the version in {language} as one message: the title on the first line, then "
+        "the {count} questions numbered, each with its answers under it, one per line, each "
+        'starting with "-". Here is the original in that form:',
+        count,
+    ).format(language=language_name(code), count=count)
+    whole = head + "\n\n<code>" + html.escape(template) + "</code>"
+    if len(whole) <= TEMPLATE_PART:
+        return [whole]
+    parts = split([html.escape(line) for line in template.splitlines()], TEMPLATE_PART)
+    note = _(
+        "It is long: you may send it in several messages, in order; I will say when "
+        "something is still missing."
+    )
+    return [head + "\n" + note, *(f"<code>{part}</code>" for part in parts)]
+
+
+def version_so_far(number: int, count: int, _: Gettext) -> str:
+    """A version received up to question `number` of `count`: the rest may follow."""
+    return _(
+        "Received up to question {number} of {count}. Send the rest (from where it stopped), "
+        "or tap the language again to start over."
+    ).format(number=number, count=count)
+
+
+def version_problem(problem: VersionProblem, number: int, count: int, _: Gettext) -> str:
+    ngettext = _  # the catalogue's plural forms
+    texts = {
+        VersionProblem.NO_TITLE: _("The first line must be the title."),
+        VersionProblem.QUESTIONS: ngettext(
+            "The original has {count} question: send exactly {count}, numbered 1.",
+            "The original has {count} questions: send exactly {count}, numbered 1., 2. and so on.",
+            count,
+        ),
+        VersionProblem.ANSWERS: _(
+            "Question {number} must have as many answers as the original, each on its own "
+            'line starting with "-".'
+        ),
+        VersionProblem.TOO_LONG: _(
+            "Something is too long: the title up to {title} characters, each question up to "
+            "{question}, each answer up to {answer}."
+        ),
+    }
+    return (
+        texts[problem].format(
+            count=count,
+            number=number,
+            title=MAX_TITLE,
+            question=MAX_QUESTION,
+            answer=MAX_OPTION,
+        )
+        + "\n"
+        + _("Nothing was changed: send the version again.")
+    )

@@ -215,7 +215,8 @@ async def render_questionnaire(ctx: RenderContext) -> list[Outgoing] | None:
     if questionnaire is None or ctx.member is None or not questionnaire.is_open:
         return None
     name = await questionnaire_audience(ctx, questionnaire)
-    text = intro_text(questionnaire, name, ctx.locale, ctx.member.tz, ctx._)
+    shown = questionnaire.in_language(ctx.locale)
+    text = intro_text(shown, name, ctx.locale, ctx.member.tz, ctx._)
     return [Outgoing(text=text, reply_markup=intro_keyboard(questionnaire, ctx._))]
 
 
@@ -257,16 +258,17 @@ async def render_questionnaire_results(ctx: RenderContext) -> list[Outgoing] | N
         if result is None
     }
     total = await respondents(ctx.session, questionnaire)
-    lines = results_lines(questionnaire, tallies, texts, total, ctx.locale, ctx._, report=report)
+    shown = questionnaire.in_language(ctx.locale)  # the reader's version where there is one
+    lines = results_lines(shown, tallies, texts, total, ctx.locale, ctx._, report=report)
     out = [Outgoing(text=text) for text in split(lines)]
     if report:
         people = [] if questionnaire.anonymous else await named_rows(ctx.session, questionnaire)
-        data = table(questionnaire, tallies, texts, people, ctx._)
+        data = table(shown, tallies, texts, people, ctx._)
         out.append(Outgoing(document=(f"questionnaire-{questionnaire.id}.csv", data)))
         # Pillow is imported only when a report is drawn, never at start-up.
         from bot.consensus.questionnaire_chart import chart_png
 
-        image = chart_png(questionnaire, tallies, total, ctx.locale, ctx._)
+        image = chart_png(shown, tallies, total, ctx.locale, ctx._)
         if image is not None:
             out.insert(-1, Outgoing(document=(f"questionnaire-{questionnaire.id}.png", image)))
     return out
@@ -283,7 +285,8 @@ async def render_questionnaire_reminder(ctx: RenderContext) -> list[Outgoing] | 
     if await has_sent(ctx.session, questionnaire, member):
         return None
     name = await questionnaire_audience(ctx, questionnaire)
-    text = reminder_text(questionnaire, name, ctx.locale, member.tz, ctx._)
+    shown = questionnaire.in_language(ctx.locale)
+    text = reminder_text(shown, name, ctx.locale, member.tz, ctx._)
     return [Outgoing(text=text, reply_markup=intro_keyboard(questionnaire, ctx._))]
 
 

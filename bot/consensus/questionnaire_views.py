@@ -16,6 +16,7 @@ from pydantic import Field
 
 from bot.consensus.questionnaire import AnswerResult, option_count
 from bot.core.i18n import format_number, format_when
+from bot.polls.screens import language as language_name
 from bot.polls.tally import Tally
 from bot.polls.views import fit, gender_name, hidden_text, region_label
 from models.consensus import QuestionKind, Questionnaire
@@ -49,10 +50,22 @@ def answer_text(question: dict[str, Any], value: Any, *, markup: bool = True) ->
     return html.escape(plain) if markup else plain
 
 
+def as_written(questionnaire: Questionnaire, locale: str, _: Gettext) -> list[str]:
+    """A note when a reader's language has no version: shown as written (the original)."""
+    if not locale or locale == questionnaire.locale:
+        return []
+    return [
+        _("🌐 Not available in your language: shown as written, in {language}.").format(
+            language=language_name(questionnaire.locale)
+        )
+    ]
+
+
 def intro_text(
     questionnaire: Questionnaire, audience: str, locale: str, zone: str, _: Gettext
 ) -> str:
-    """The invitation every member of the audience gets."""
+    """The invitation every member of the audience gets (`questionnaire` as the reader sees
+    it: see Questionnaire.in_language)."""
     secrecy = (
         _("🔒 Secret: your answers are stored apart, with no link to you or to each other.")
         if questionnaire.anonymous
@@ -68,6 +81,7 @@ def intro_text(
             ),
             secrecy,
             _("Closes: {when}").format(when=format_when(questionnaire.closes_at, zone, locale)),
+            *as_written(questionnaire, locale, _),
         ]
     )
 
@@ -93,7 +107,12 @@ def intro_keyboard(questionnaire: Questionnaire, _: Gettext) -> InlineKeyboardMa
 
 
 def question_text(
-    questionnaire: Questionnaire, position: int, answers: dict[str, Any], _: Gettext, mask: int = 0
+    questionnaire: Questionnaire,
+    position: int,
+    answers: dict[str, Any],
+    _: Gettext,
+    mask: int = 0,
+    locale: str = "",
 ) -> str:
     """One question with its progress ("3 of 7") and the answer given before, if any."""
     question = questionnaire.questions[position]
@@ -103,6 +122,7 @@ def question_text(
             number=position + 1,
             total=len(questionnaire.questions),
         ),
+        *as_written(questionnaire, locale, _),
         "",
         f"<b>{html.escape(question['text'])}</b>",
         "",

@@ -21,22 +21,28 @@ from bot.consensus.builder import (
     CHOICE_KINDS,
     MAX_QUESTION,
     MAX_QUESTIONS,
+    VersionProblem,
     kind_of,
     moved,
     needs_options,
     parse_options,
+    parse_version,
     question_text,
     rekind,
+    starts_anew,
     title_text,
     valid_draft,
+    version_matches,
 )
 from bot.consensus.builder_views import BuildCb
 from bot.consensus.questionnaire import audience_size, launch_questionnaire
 from bot.consensus.service import MAX_TITLE, may_propose
 from bot.consensus.views import ProposeCb, cancel_keyboard, closing_keyboard
 from bot.core.clock import Clock
-from bot.core.i18n import format_when
-from bot.polls.closing import check_closing, quick_closing
+from bot.core.config import SUPPORTED_LOCALES
+from bot.core.i18n import format_when, zone_name
+from bot.polls.closing import check_closing, parse_closing, quick_closing
+from bot.polls.screens import time_problem
 from handlers.consensus.opening import offer_groups, picked_group
 from handlers.ui import AnyMessage, pressed, replace_message
 from models.consensus import Questionnaire
@@ -57,6 +63,7 @@ class Building(StatesGroup):
     secrecy = State()
     closing = State()
     confirm = State()
+    version = State()
 
 
 async def show(where: Where, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
@@ -68,8 +75,18 @@ async def show(where: Where, text: str, markup: InlineKeyboardMarkup | None = No
 
 
 async def show_preview(where: Where, state: FSMContext, _: Gettext) -> None:
+    """The preview; versions written for questions changed since are dropped, and said so."""
     await state.set_state(Building.preview)
-    await state.update_data(pending=None)
+    data = await state.get_data()
+    versions = dict(data.get("versions") or {})
+    dropped = [
+        code
+        for code, version in versions.items()
+        if not version_matches(version, data["title"], data["questions"])
+    ]
+    for code in dropped:
+        del versions[code]
+    await state.update_data(pending=None, versions=versions, dropped=dropped)
     data = await state.get_data()
     await show(where, views.preview_text(data, _), views.preview_keyboard(data, _))
 
@@ -300,14 +317,101 @@ async def got_options(message: Message, state: FSMContext, _: Gettext) -> None:
     await show_preview(message, state, _)
 
 
-@router.message(StateFilter(Building.title, Building.text, Building.options))
+# --- versions in other languages ----------------------------------------------------------------
+
+
+async def show_languages(where: Where, state: FSMContext, _: Gettext) -> None:
+    await state.set_state(Building.preview)
+    data = await state.get_data()
+    await show(where, views.languages_text(data, _), views.languages_keyboard(data, _))
+
+
+@router.callback_query(BuildCb.filter(F.action == "langs"), StateFilter(Building))
+async def languages(call: CallbackQuery, state: FSMContext, _: Gettext) -> None:
+    if not valid_draft((await state.get_data()).get("questions")):
+        await invalid(call, _)
+        return
+    await call.answer()
+    await show_languages(call, state, _)
+
+
+def other_language(data: dict[str, Any], code: str) -> bool:
+    return code in SUPPORTED_LOCALES and code != data.get("locale")
+
+
+@router.callback_query(BuildCb.filter(F.action == "lang"), StateFilter(Building))
+async def ask_version(
+    call: CallbackQuery, callback_data: BuildCb, state: FSMContext, _: Gettext
+) -> None:
+    """The title and questions in another language, as one message in the template's form."""
+    data = await state.get_data()
+    code = callback_data.kind
+    if not other_language(data, code) or not valid_draft(data.get("questions")):
+        await call.answer(_("That language is not offered."), show_alert=True)
+        return
+    await call.answer()
+    await state.update_data(version_lang=code, version_text="")
+    await state.set_state(Building.version)
+    *parts, last = views.ask_version(data, code, _)
+    if not parts:
+        await show(call, last, cancel_keyboard(_))
+        return
+    await show(call, parts[0])
+    for part in parts[1:]:
+        await pressed(call).answer(part)
+    await pressed(call).answer(last, reply_markup=cancel_keyboard(_))
+
+
+@router.callback_query(BuildCb.filter(F.action == "unlang"), StateFilter(Building))
+async def remove_version(
+    call: CallbackQuery, callback_data: BuildCb, state: FSMContext, _: Gettext
+) -> None:
+    data = await state.get_data()
+    versions = dict(data.get("versions") or {})
+    if callback_data.kind not in versions:
+        await invalid(call, _)
+        return
+    del versions[callback_data.kind]
+    await state.update_data(versions=versions)
+    await call.answer()
+    await show_languages(call, state, _)
+
+
+@router.message(StateFilter(Building.version), F.text, ~F.text.startswith("/"))
+async def got_version(message: Message, state: FSMContext, _: Gettext) -> None:
+    """Checked against the original: as many questions, each with as many answers."""
+    data = await state.get_data()
+    code, questions = str(data.get("version_lang") or ""), list(data.get("questions") or [])
+    if not other_language(data, code):
+        await show_preview(message, state, _)
+        return
+    typed, before = message.text or "", str(data.get("version_text") or "")
+    whole = typed if not before or starts_anew(typed) else before + "\n" + typed
+    parsed = parse_version(whole, questions)
+    if isinstance(parsed, tuple):
+        problem, number = parsed
+        incomplete = problem is VersionProblem.INCOMPLETE and number > 0
+        await state.update_data(version_text=whole if incomplete else "")
+        if incomplete:
+            await message.answer(views.version_so_far(number, len(questions), _))
+        else:
+            await message.answer(views.version_problem(problem, number, len(questions), _))
+        return
+    await state.update_data(version_text="")
+    versions = dict(data.get("versions") or {})
+    versions[code] = {**parsed, "of": {"title": data["title"], "questions": questions}}
+    await state.update_data(versions=versions)
+    await show_preview(message, state, _)
+
+
+@router.message(StateFilter(Building.title, Building.text, Building.options, Building.version))
 async def not_text(message: Message, _: Gettext) -> None:
     """A sticker, photo or voice where a text is expected."""
     await message.answer(_("Please send it as a text message: nothing was changed."))
 
 
 @router.message(
-    StateFilter(Building.preview, Building.secrecy, Building.closing, Building.confirm),
+    StateFilter(Building.preview, Building.secrecy, Building.confirm),
     ~F.text.startswith("/"),
 )
 async def not_a_tap(message: Message, _: Gettext) -> None:
@@ -338,7 +442,11 @@ async def got_secrecy(
     await call.answer()
     await state.update_data(anonymous=callback_data.kind == "1")
     await state.set_state(Building.closing)
-    await show(call, _("When does it close?"), closing_keyboard(_, action="bclose"))
+    await show(
+        call,
+        _("When does it close? Tap a choice, or type a date and time in your zone."),
+        closing_keyboard(_, action="bclose"),
+    )
 
 
 @router.callback_query(ProposeCb.filter(F.action == "bclose"), StateFilter(Building.closing))
@@ -356,12 +464,48 @@ async def got_closing(
         await invalid(call, _)
         return
     await call.answer()
+    await show_confirm(call, state, moment, member, session, _)
+
+
+@router.message(StateFilter(Building.closing), F.text, ~F.text.startswith("/"))
+async def typed_closing(
+    message: Message,
+    state: FSMContext,
+    member: Member | None,
+    session: AsyncSession,
+    clock: Clock,
+    _: Gettext,
+) -> None:
+    """A closing time typed in the member's zone: in the future and within a year."""
+    if member is None:
+        return
+    parsed = parse_closing(message.text or "", member.tz, clock.now())
+    if parsed.moment is None:
+        assert parsed.problem is not None
+        await message.answer(time_problem(parsed.problem, zone_name(member.tz, member.locale), _))
+        return
+    await show_confirm(message, state, parsed.moment, member, session, _)
+
+
+@router.message(StateFilter(Building.closing))
+async def closing_not_text(message: Message, _: Gettext) -> None:
+    await message.answer(_("Please send it as a text message: nothing was changed."))
+
+
+async def show_confirm(
+    where: Where,
+    state: FSMContext,
+    moment: datetime,
+    member: Member,
+    session: AsyncSession,
+    _: Gettext,
+) -> None:
     await state.update_data(closes_at=moment.isoformat())
     await state.set_state(Building.confirm)
     data = await state.get_data()
     audience = await audience_size(session, int(data["group"]) or None)
     when = format_when(moment, member.tz, member.locale)
-    await show(call, views.confirm_text(data, when, audience, _), views.confirm_keyboard(_))
+    await show(where, views.confirm_text(data, when, audience, _), views.confirm_keyboard(_))
 
 
 @router.callback_query(BuildCb.filter(F.action == "send"), StateFilter(Building.confirm))
@@ -391,6 +535,7 @@ async def send(
         locale=str(data["locale"]),
         title=str(data["title"]),
         questions=list(data["questions"]),
+        versions=sent_versions(data),
         anonymous=bool(data["anonymous"]),
         closes_at=closes,
         created_at=clock.now(),
@@ -401,6 +546,17 @@ async def send(
     await state.clear()
     await call.answer()
     await show(call, _("Sent. You will get the results when it closes."))
+
+
+def sent_versions(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The versions still written for these questions, as stored (without their check)."""
+    out = {
+        code: {"title": version["title"], "questions": version["questions"]}
+        for code, version in (data.get("versions") or {}).items()
+        if other_language(data, code)
+        and version_matches(version, data["title"], data["questions"])
+    }
+    return out or None
 
 
 @router.callback_query(BuildCb.filter())

@@ -53,9 +53,15 @@ class Answering(StatesGroup):
 
 
 async def screen(
-    questionnaire: Questionnaire, progress: QuestionnaireProgress, state: FSMContext, _: Gettext
+    original: Questionnaire,
+    progress: QuestionnaireProgress,
+    state: FSMContext,
+    locale: str,
+    _: Gettext,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """The current question (or the summary at the end); a text question waits for a message."""
+    """The current question (or the summary at the end) in the reader's language where a
+    version exists; a text question waits for a message."""
+    questionnaire = original.in_language(locale)
     position = progress.position
     if position >= len(questionnaire.questions):
         await leave_text_state(state)
@@ -67,7 +73,8 @@ async def screen(
         await state.update_data(questionnaire=questionnaire.id, position=position)
     else:
         await leave_text_state(state)
-    return question_text(questionnaire, position, progress.answers, _), question_keyboard(
+    text = question_text(questionnaire, position, progress.answers, _, locale=locale)
+    return text, question_keyboard(
         questionnaire, position, _, mask=multiple_mask(questionnaire, progress)
     )
 
@@ -138,14 +145,17 @@ async def tap(
         note = _("⏸ Your answers so far are kept. Tap to continue whenever you like.")
         await replace_message(call, note, intro_keyboard(questionnaire, _))
     elif action == "tick":
-        text = question_text(questionnaire, progress.position, progress.answers, _)
+        shown = questionnaire.in_language(member.locale)
+        text = question_text(shown, progress.position, progress.answers, _, locale=member.locale)
         await replace_message(
             call,
             text,
-            question_keyboard(questionnaire, progress.position, _, mask=callback_data.value),
+            question_keyboard(shown, progress.position, _, mask=callback_data.value),
         )
     else:
-        await replace_message(call, *await screen(questionnaire, progress, state, _))
+        await replace_message(
+            call, *await screen(questionnaire, progress, state, member.locale, _)
+        )
 
 
 @router.message(StateFilter(Answering.text), F.text, ~F.text.startswith("/"))
@@ -170,7 +180,7 @@ async def typed(
     if result is not AnswerResult.SAVED:
         await message.answer(refusal(result, _))
         return
-    text, markup = await screen(questionnaire, progress, state, _)
+    text, markup = await screen(questionnaire, progress, state, member.locale, _)
     await message.answer(text, reply_markup=markup)
 
 
