@@ -17,6 +17,7 @@ the downgrade stops before changing anything while sealed rows exist (close the 
 first, or provide the key): no vote is dropped.
 """
 
+import json
 import os
 import random
 import uuid
@@ -107,9 +108,16 @@ def _privacy_key() -> bytes:
     return path.read_text().strip().encode() if path.exists() else b""
 
 
-def downgrade() -> None:
-    from bot.polls.ballot_box import open_ballot, open_comment
+def _open(key: bytes, purpose: bytes, poll_id: int, sealed: bytes) -> dict[str, object]:
+    """A value sealed by bot.polls.ballot_box as this revision wrote it (purpose, the poll as
+    associated data, JSON inside); SealError (a ValueError) when it does not open."""
+    from bot.core.privacy import unseal
 
+    found: dict[str, object] = json.loads(unseal(key, purpose, b"poll:%d" % poll_id, sealed))
+    return found
+
+
+def downgrade() -> None:
     conn = op.get_bind()
     ballots = conn.execute(sa.text("SELECT poll_id, sealed FROM poll_pending_ballots")).all()
     comments = conn.execute(sa.text("SELECT poll_id, sealed FROM poll_pending_comments")).all()
@@ -119,11 +127,17 @@ def downgrade() -> None:
         key = _privacy_key()
         try:
             for poll_id, sealed in ballots:
-                fields = open_ballot(key, poll_id, bytes(sealed))
-                opened_ballots.append({"id": _token(), "poll_id": poll_id, **fields})
+                fields = _open(key, b"ballot-pool", poll_id, bytes(sealed))
+                opened_ballots.append(
+                    {"id": _token(), "poll_id": poll_id}
+                    | {name: fields.get(name) for name in BALLOT_COLUMNS}
+                )
             for poll_id, sealed in comments:
-                fields = open_comment(key, poll_id, bytes(sealed))
-                opened_comments.append({"id": _token(), "poll_id": poll_id, **fields})
+                fields = _open(key, b"comment-pool", poll_id, bytes(sealed))
+                opened_comments.append(
+                    {"id": _token(), "poll_id": poll_id}
+                    | {name: fields.get(name) for name in ("text", "voice_file_id")}
+                )
         except ValueError as error:  # SealError: no key, or not the one they were sealed with
             raise RuntimeError(
                 f"{len(ballots)} sealed ballots and {len(comments)} sealed comments wait on open "
