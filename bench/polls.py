@@ -183,7 +183,7 @@ async def measure_seal(url: str, poll_id: int) -> tuple[float, float]:
         poll = await session.get(Poll, poll_id)
         assert poll is not None
         start = time.perf_counter()
-        await close_poll(session, poll, datetime.now(UTC))
+        await close_poll(session, poll, datetime.now(UTC), b"bench")
         await session.commit()
         took = (time.perf_counter() - start) * 1000
     start = time.perf_counter()

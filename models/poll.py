@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -239,9 +240,12 @@ class AnonymousBallot(Base):
 class PendingBallot(Base):
     """A secret ballot waiting in the pool until enough others join it (or the poll closes).
 
-    Written in the vote's own transaction (a crash loses no vote), like a ballot: a random key,
-    no member, no time, no rowid. Moved to `poll_ballots` in shuffled batches of at least
-    POOL_BATCH, in another transaction, so the ballot box never holds one voter's ballot alone.
+    Written in the vote's own transaction (a crash loses no vote), so it shares the vote's
+    transaction id with the participation: its whole content is therefore sealed (AES-GCM
+    under a key derived from the server's privacy key, bound to the poll, padded to one size;
+    see bot.polls.ballot_box). A random key, no member, no time, no rowid. Opened and moved to
+    `poll_ballots` in shuffled batches of at least POOL_BATCH, in another transaction, so the
+    ballot box never holds one voter's ballot alone.
     """
 
     __tablename__ = "poll_pending_ballots"
@@ -252,13 +256,7 @@ class PendingBallot(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_token)
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
-    choices: Mapped[int] = mapped_column(Integer)
-    region: Mapped[str | None] = mapped_column(String(3))
-    gender: Mapped[str | None] = mapped_column(String(16))
-    reason: Mapped[str | None] = mapped_column(Text)
-    reason_voice_file_id: Mapped[str | None] = mapped_column(String(255))
-    # The reason in other languages, kept with it: {"en": "..."} (never the writer's locale)
-    reason_versions: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class VoterToken(Base):
@@ -319,6 +317,22 @@ class AnonymousComment(Base):
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
     text: Mapped[str | None] = mapped_column(Text)
     voice_file_id: Mapped[str | None] = mapped_column(String(255))
+
+
+class PendingComment(Base):
+    """A comment on an open secret poll, sealed like a pending ballot: its transaction also
+    writes the author's keyed comment counter, so nothing readable may share it. Opened for
+    coordinators while the poll is open; enters `poll_anonymous_comments` at the close."""
+
+    __tablename__ = "poll_pending_comments"
+    __table_args__ = (
+        Index("ix_poll_pending_comments_poll_id", "poll_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_token)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 # --- queries -----------------------------------------------------------------------------------

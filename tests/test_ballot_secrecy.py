@@ -47,7 +47,7 @@ def sqlite_path(backend: dict[str, Any]) -> Path:
     return Path(backend["db_url"].split(":///", 1)[1])
 
 
-def wal_replay(backend: dict[str, Any], poll_id: int) -> list[tuple[set[int], list[int]]]:
+def wal_replay(backend: dict[str, Any], poll_id: int) -> list[tuple[set[int], list[str]]]:
     """Replay a copy of the SQLite file and its write-ahead log commit by commit: for each
     commit, who had answered the poll and which ballots (box and pool) existed."""
     path = sqlite_path(backend)
@@ -79,11 +79,15 @@ def wal_replay(backend: dict[str, Any], poll_id: int) -> list[tuple[set[int], li
                         "SELECT member_id FROM poll_participations WHERE poll_id = ?", (poll_id,)
                     )
                 }
+                # a ballot in the box by its choice, one in the pool by its sealed bytes
                 ballots = [
-                    row[0]
-                    for table in ("poll_ballots", "poll_pending_ballots")
+                    str(row[0])
+                    for table, column in (
+                        ("poll_ballots", "choices"),
+                        ("poll_pending_ballots", "hex(sealed)"),
+                    )
                     for row in conn.execute(
-                        f"SELECT choices FROM {table} WHERE poll_id = ?", (poll_id,)
+                        f"SELECT {column} FROM {table} WHERE poll_id = ?", (poll_id,)
                     )
                 ]
             finally:
@@ -92,7 +96,7 @@ def wal_replay(backend: dict[str, Any], poll_id: int) -> list[tuple[set[int], li
     return states
 
 
-def replay_pairings(states: list[tuple[set[int], list[int]]]) -> list[tuple[int, int]]:
+def replay_pairings(states: list[tuple[set[int], list[str]]]) -> list[tuple[int, str]]:
     """(voter, ballot) for every replayed commit that added one participation and one ballot,
     and commits that changed the ballots at all (what a log still shows of the voting)."""
     pairs = []
@@ -107,7 +111,7 @@ def replay_pairings(states: list[tuple[set[int], list[int]]]) -> list[tuple[int,
     return pairs
 
 
-def log_touches_ballots(states: list[tuple[set[int], list[int]]]) -> bool:
+def log_touches_ballots(states: list[tuple[set[int], list[str]]]) -> bool:
     """Whether any commit still in the log changed the poll's ballots or participants."""
     return any(state != states[0] for state in states[1:])
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.sandbox.telegram import FakeTelegram
 from models.consensus import Outcome, Priorities
-from models.poll import AnonymousBallot, NamedVote, PendingBallot
+from models.poll import NamedVote
 from tests.harness import RunningBot
 from tests.test_consensus import (
     ANA,
@@ -28,7 +28,7 @@ from tests.test_consensus import (
     round_poll,
     the_proposal,
 )
-from tests.test_polls import eventually, has_text, texts, wake
+from tests.test_polls import ballots, eventually, has_text, texts, wake
 
 JOY, LUCIA, PEDRO, TOM = 610_203, 610_201, 610_204, 610_205
 REASON_EN = "Rural communities were not consulted"
@@ -88,14 +88,8 @@ async def test_secret_round_reason_versions_skip_and_close_now(
 
     # the versions are stored with the reason in the (member-less) secret ballot
     async def stored() -> list[Any]:
-        rows = []
-        for table in (PendingBallot, AnonymousBallot):
-            found = await bot.db(
-                lambda s, t=table: s.execute(
-                    select(t.choices, t.reason, t.reason_versions).where(t.poll_id == poll.id)
-                )
-            )
-            rows += [tuple(r) for r in found.all()]
+        found = await ballots(bot, poll.id)  # the pool's opened with the bot's privacy key
+        rows = [(b["choices"], b["reason"], b["reason_versions"]) for b in found]
         return sorted(rows, key=lambda r: r[0])
 
     assert await stored() == [

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.polls.ballot_box import open_ballot, open_comment
 from bot.polls.jobs import launch_poll
 from bot.polls.service import Draft, save_poll
 from bot.sandbox.telegram import FakeTelegram
@@ -20,6 +21,7 @@ from models.poll import (
     NamedVote,
     Participation,
     PendingBallot,
+    PendingComment,
     Poll,
     PollComment,
     PollKind,
@@ -173,8 +175,11 @@ async def test_multiple_choice_live_results_comments_and_early_close(
     assert "Tick at least one" in str(tom.callback_answer())
     await joy.click("📨 Submit")
     assert "counted" in str(joy.callback_answer())
-    rows = await bot.db(lambda s: s.scalars(select(PendingBallot.choices)))
-    assert list(rows) == [0b101]  # waiting in the pool for 4 more
+    assert bot.app is not None
+    key = bot.app.privacy_key
+    rows = await bot.db(lambda s: s.scalars(select(PendingBallot.sealed)))
+    # waiting in the pool for 4 more, sealed
+    assert [open_ballot(key, poll_id, row)["choices"] for row in rows] == [0b101]
 
     # live results once answered, in steps of 5 answers; a comment stored without its author
     reply = await joy.click("📊 Results so far")
@@ -185,10 +190,14 @@ async def test_multiple_choice_live_results_comments_and_early_close(
     await joy.click("💬 Add a comment")
     reply = await joy.send("Clean water first, then land.")
     assert "comment was saved" in reply[-1]["text"]
-    stored = await bot.db(
-        lambda s: s.execute(select(AnonymousComment.text, AnonymousComment.voice_file_id))
-    )
-    assert stored.all() == [("Clean water first, then land.", None)]
+    # sealed until the close (its keyed counter shares the transaction): nothing readable
+    sealed = list(await bot.db(lambda s: s.scalars(select(PendingComment.sealed))))
+    assert [open_comment(key, poll_id, blob) for blob in sealed] == [
+        {"text": "Clean water first, then land.", "voice_file_id": None}
+    ]
+    assert b"Clean water" not in sealed[0]
+    assert await rows_in(bot, AnonymousComment, poll_id) == 0
+    assert set(PendingComment.__table__.columns.keys()) == {"id", "poll_id", "sealed"}
     assert set(AnonymousComment.__table__.columns.keys()) == {
         "id",
         "poll_id",
@@ -214,6 +223,12 @@ async def test_multiple_choice_live_results_comments_and_early_close(
     assert "closed" in str(tom.callback_answer())
     assert await count(bot, AnonymousBallot, poll_id) == 1
     assert await bot.db(lambda s: s.scalar(select(func.count()).select_from(PollComment))) == 0
+    # at the close the comment entered the box, opened, and the sealed one is gone
+    stored = await bot.db(
+        lambda s: s.execute(select(AnonymousComment.text, AnonymousComment.voice_file_id))
+    )
+    assert stored.all() == [("Clean water first, then land.", None)]
+    assert await rows_in(bot, PendingComment, poll_id) == 0
 
 
 async def test_plain_members_cannot_create_or_close_and_coordinators_only_their_groups(

@@ -14,7 +14,7 @@ from bot.polls.service import MAX_COMMENTS
 from bot.sandbox.telegram import FakeTelegram
 from models.group import GroupMembership, GroupRole
 from models.member import Member
-from models.poll import AnonymousComment, Poll, PollKind, PollStatus
+from models.poll import AnonymousComment, PendingComment, Poll, PollKind, PollStatus
 from tests.conftest import add_member
 from tests.harness import RunningBot
 from tests.test_poll_flows import CLOSES, quick_poll
@@ -141,8 +141,11 @@ async def test_comments_are_bounded_per_member_and_read_a_page_at_a_time(
         await user.click("💬 Add a comment", poll_message(fake, voter, question))
         reply = await user.send("One too many")
         assert "the most one person can leave" in reply[-1]["text"]
-    stored = await bot.db(lambda s: s.scalar(select(func.count()).select_from(AnonymousComment)))
+    # sealed until the close, then in the box
+    stored = await bot.db(lambda s: s.scalar(select(func.count()).select_from(PendingComment)))
     assert stored == len(voters) * MAX_COMMENTS
+    boxed = await bot.db(lambda s: s.scalar(select(func.count()).select_from(AnonymousComment)))
+    assert boxed == 0
 
     ana = client(COORDINATOR, "Ana")
     await dismiss(bot, COORDINATOR)

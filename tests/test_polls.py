@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.polls.ballot_box import open_ballot
 from bot.polls.tally import Counts, CrossCell, Group, Tally
 from bot.sandbox.telegram import FakeTelegram
 from models.fsm import FsmRecord
@@ -191,13 +192,21 @@ def poll_message(fake: FakeTelegram, chat_id: int, question: str) -> dict[str, A
 
 
 async def ballots(bot: RunningBot, poll_id: int) -> list[dict[str, Any]]:
-    """The poll's secret ballots, in the box and still waiting in the pool."""
+    """The poll's secret ballots, in the box and still waiting in the pool (opened with the
+    bot's privacy key: the pool holds them sealed)."""
+    assert bot.app is not None
+    key = bot.app.privacy_key
 
     async def read(session: Any) -> list[dict[str, Any]]:
-        found = []
-        for table in (AnonymousBallot, PendingBallot):
-            rows = await session.execute(select(table.__table__).where(table.poll_id == poll_id))
-            found += [dict(row) for row in rows.mappings().all()]
+        rows = await session.execute(
+            select(AnonymousBallot.__table__).where(AnonymousBallot.poll_id == poll_id)
+        )
+        found = [dict(row) for row in rows.mappings().all()]
+        pool = await session.execute(
+            select(PendingBallot.id, PendingBallot.sealed).where(PendingBallot.poll_id == poll_id)
+        )
+        for row_id, sealed in pool.all():
+            found.append({"id": row_id, "poll_id": poll_id, **open_ballot(key, poll_id, sealed)})
         return found
 
     result: list[dict[str, Any]] = await bot.db(read)

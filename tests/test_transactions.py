@@ -20,6 +20,7 @@ from models.member import Member
 from models.poll import AnonymousBallot, Participation, PendingBallot, Poll, PollKind
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+KEY = b"test-privacy-key"  # the server's privacy key: a secret ballot is sealed with it
 
 
 @pytest.fixture
@@ -130,7 +131,7 @@ async def test_a_secret_participation_is_never_stored_without_its_ballot(
         assert poll is not None and voter is not None
         monkeypatch.setattr(AsyncSession, "flush", failing_flush)
         with pytest.raises(Boom):
-            await cast_vote(session, poll, voter, 1, datetime.now(UTC))
+            await cast_vote(session, poll, voter, 1, datetime.now(UTC), key=KEY)
         monkeypatch.undo()
         await session.rollback()
     assert await count(sessions, Participation) == 0
@@ -141,7 +142,8 @@ async def test_a_secret_participation_is_never_stored_without_its_ballot(
         poll = await session.get(Poll, poll_id)
         voter = await session.get(Member, member.id)
         assert poll is not None and voter is not None
-        assert await cast_vote(session, poll, voter, 1, datetime.now(UTC)) is VoteResult.RECORDED
+        voted = await cast_vote(session, poll, voter, 1, datetime.now(UTC), key=KEY)
+        assert voted is VoteResult.RECORDED
         await session.commit()
     # the ballot waits in the pool (issue 11) until a batch of 5 or the close moves it
     stored = await count(sessions, PendingBallot) + await count(sessions, AnonymousBallot)
@@ -186,7 +188,7 @@ async def test_a_vote_racing_the_close_is_counted_or_refused(
         async with sessions() as session:
             closing = await session.get(Poll, poll_id)
             assert closing is not None
-            closed = await service.close_poll(session, closing, datetime.now(UTC))
+            closed = await service.close_poll(session, closing, datetime.now(UTC), KEY)
             await session.commit()
             return closed
 
@@ -203,7 +205,7 @@ async def test_a_vote_racing_the_close_is_counted_or_refused(
         voting = await session.get(Poll, poll_id)
         voter = await session.get(Member, member.id)
         assert voting is not None and voter is not None
-        result = await cast_vote(session, voting, voter, 1, datetime.now(UTC))
+        result = await cast_vote(session, voting, voter, 1, datetime.now(UTC), key=KEY)
         await session.commit()
     monkeypatch.undo()
     assert closer and await asyncio.wait_for(closer[0], 30)

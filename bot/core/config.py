@@ -69,8 +69,10 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(730, ge=1)  # audit trail entries are erased after this
     run_delivery: bool = True
     run_scheduler: bool = True
-    # Key of the one-way tokens that outlive /forget (who voted, who was removed); when unset
-    # it is made once and kept in DATA_DIR/privacy.key. Set it when several hosts run the bot.
+    # Key of the one-way tokens that outlive /forget (who voted, who was removed) and of the
+    # seal on secret ballots and comments waiting in the pool; when unset it is made once and
+    # kept in DATA_DIR/privacy.key (next to the SQLite file: better set it from a secret store
+    # kept out of the database's backups). Set it when several hosts run the bot.
     privacy_key: SecretStr | None = None
     # Incoming floods: updates one person may send in a burst, then per second, before the
     # bot asks them to slow down and drops the rest.

@@ -2,12 +2,14 @@
 
 Tokens let the bot remember *that* someone voted in a poll or was removed from a group after
 /forget erased them, without keeping who: only the holder of the key can test a given
-Telegram id against a token.
+Telegram id against a token. Sealing (AES-GCM under a key derived from the privacy key) keeps
+what must wait in the database, such as a secret ballot in the pool, unreadable without it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import logging
@@ -16,6 +18,10 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -86,6 +92,47 @@ def keyed_token(key: bytes, purpose: str, scope: int, telegram_id: int) -> str:
     """HMAC-SHA256 of (purpose, scope, Telegram id): equal for the same person, one-way."""
     message = f"{purpose}:{scope}:{telegram_id}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+NONCE_SIZE = 12
+SEAL_BLOCK = 512  # sealed payloads are padded to a multiple of this (at least `size`)
+
+
+class SealError(ValueError):
+    """A sealed value that cannot be opened: another key, another purpose or scope, or
+    altered bytes."""
+
+
+@functools.lru_cache(maxsize=32)
+def derived_key(key: bytes, purpose: bytes) -> bytes:
+    """A 256-bit key for one purpose, derived from the privacy key (HKDF-SHA256): a key
+    that opens one kind of sealed value opens no other, and none is the token key."""
+    if not key:
+        raise SealError("no privacy key: nothing can be sealed or opened without it")
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(key)
+
+
+def seal(key: bytes, purpose: bytes, scope: bytes, payload: bytes, size: int = 0) -> bytes:
+    """`payload` encrypted and authenticated (AES-256-GCM) under the key derived for
+    `purpose`, bound to `scope` (associated data: a blob moved to another scope fails to
+    open), with a random 12-byte nonce in front. The payload is padded to `size` bytes (or
+    the next multiple of SEAL_BLOCK above it), so the blob's length says nothing about it."""
+    framed = len(payload).to_bytes(4, "big") + payload
+    padded = max(size, -(-len(framed) // SEAL_BLOCK) * SEAL_BLOCK)
+    framed += bytes(padded - len(framed))
+    nonce = secrets.token_bytes(NONCE_SIZE)
+    return nonce + AESGCM(derived_key(key, purpose)).encrypt(nonce, framed, scope)
+
+
+def unseal(key: bytes, purpose: bytes, scope: bytes, blob: bytes) -> bytes:
+    """The payload `seal` sealed with the same key, purpose and scope; SealError otherwise."""
+    cipher = AESGCM(derived_key(key, purpose))
+    try:
+        framed = cipher.decrypt(blob[:NONCE_SIZE], blob[NONCE_SIZE:], scope)
+    except (InvalidTag, ValueError) as error:
+        raise SealError("a sealed value does not open with this key") from error
+    length = int.from_bytes(framed[:4], "big")
+    return framed[4 : 4 + length]
 
 
 async def scrub(engine: AsyncEngine, tables: list[str]) -> None:

@@ -82,7 +82,7 @@ async def launch_poll(session: AsyncSession, app: App, poll: Poll, creator: Memb
 async def finish_poll(session: AsyncSession, app: App, poll: Poll, now: datetime) -> bool:
     """Close the poll once, then queue the results: counts to everyone who answered (unless
     the coordinator chose otherwise) and the full report to the coordinator."""
-    if not await close_poll(session, poll, now):
+    if not await close_poll(session, poll, now, app.privacy_key):
         return False
     if poll.anonymous:
         scrub_box_after_commit(app, session)
@@ -200,7 +200,9 @@ async def render_poll_results(ctx: RenderContext) -> list[Outgoing] | None:
     if ctx.broadcast.payload.get("report"):
         if not await can_manage(ctx.session, member, poll):
             return None  # the author is no longer a coordinator of the poll's groups
-        report = await manager_report(ctx.session, poll, ctx.locale, member.tz, ctx._)
+        report = await manager_report(
+            ctx.session, poll, ctx.locale, member.tz, ctx._, key=ctx.app.privacy_key
+        )
         assert report.chart is not None and report.table is not None
         return [
             Outgoing(text=report.text, reply_markup=report.markup),

@@ -126,13 +126,20 @@ async def member_results(
 
 
 async def manager_report(
-    session: AsyncSession, poll: Poll, locale: str, zone: str, _: Gettext, *, files: bool = True
+    session: AsyncSession,
+    poll: Poll,
+    locale: str,
+    zone: str,
+    _: Gettext,
+    *,
+    key: bytes,
+    files: bool = True,
 ) -> Report:
     """Results with breakdowns and block reasons, and (with `files`) the chart and the CSV,
-    for coordinators."""
+    for coordinators (`key`, the privacy key, opens a secret poll's sealed comments)."""
     result = await results_of(session, poll)
     reasons = await block_reasons(session, poll)
-    comments = await comments_on(session, poll)
+    comments = await comments_on(session, poll, key)
     text = results_text(
         poll, result, locale, zone, _, manager=True, reasons=reasons, comments=len(comments)
     )
@@ -174,8 +181,10 @@ async def polls_overview(session: AsyncSession, member: Member, _: Gettext) -> P
     return PollMessage("\n".join(lines), kb.as_markup())
 
 
-async def comments_report(session: AsyncSession, poll: Poll, page: int, _: Gettext) -> CommentPage:
+async def comments_report(
+    session: AsyncSession, poll: Poll, page: int, _: Gettext, key: bytes
+) -> CommentPage:
     """Reasons for blocking and comments, for coordinators, a page at a time."""
     items = [(_("Reason for blocking"), c) for c in await block_reasons(session, poll)]
-    items += [(_("Comment"), c) for c in await comments_on(session, poll)]
+    items += [(_("Comment"), c) for c in await comments_on(session, poll, key)]
     return comment_page(poll.id, items, page, _)

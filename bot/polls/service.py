@@ -15,7 +15,13 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from bot.core.config import SUPPORTED_LOCALES
 from bot.core.privacy import keyed_token
-from bot.polls.ballot_box import empty_pool
+from bot.polls.ballot_box import (
+    empty_comments,
+    empty_pool,
+    pending_comments,
+    seal_ballot,
+    seal_comment,
+)
 from bot.polls.closing import check_closing
 from bot.polls.tally import Tally, count_cells, tally, tally_cells
 from models.audit import AuditAction, record_for_groups
@@ -38,6 +44,7 @@ from models.poll import (
     NamedVote,
     Participation,
     PendingBallot,
+    PendingComment,
     Poll,
     PollComment,
     PollGroup,
@@ -465,9 +472,10 @@ async def cast_vote(
     reason: Comment | None = None,
     key: bytes = b"",
 ) -> VoteResult:
-    """Record an answer: a secret ballot (into the pool, see ballot_box) plus the bare fact of
-    participation and its keyed token, or a named vote. A block (and a disagreement where
-    asked) counts only with a reason (text or voice)."""
+    """Record an answer: a secret ballot (sealed with `key` into the pool, see ballot_box) plus
+    the bare fact of participation and its keyed token, or a named vote. A block (and a
+    disagreement where asked) counts only with a reason (text or voice). A secret vote needs
+    the privacy key (SealError without it)."""
     refused = await check_vote(session, poll, member, choices, now, key)
     if refused is not None:
         return refused
@@ -505,17 +513,17 @@ async def cast_vote(
     if poll.anonymous:
         if key:
             session.add(VoterToken(poll_id=poll.id, token=voter_token(key, poll, member)))
-        session.add(
-            PendingBallot(
-                poll_id=poll.id,
-                choices=choices,
-                region=member.region,
-                gender=member.gender,
-                reason=text,
-                reason_voice_file_id=voice,
-                reason_versions=versions,
-            )
+        sealed = seal_ballot(
+            key,
+            poll.id,
+            choices=choices,
+            region=member.region,
+            gender=member.gender,
+            reason=text,
+            reason_voice_file_id=voice,
+            reason_versions=versions,
         )
+        session.add(PendingBallot(poll_id=poll.id, sealed=sealed))
     else:
         session.add(
             NamedVote(
@@ -556,7 +564,8 @@ async def add_comment(
     key: bytes = b"",
 ) -> CommentResult:
     """A comment by someone who answered, at most MAX_COMMENTS per poll; on a secret ballot
-    it is stored without its author (the count is kept under a keyed one-way token)."""
+    it is stored without its author (the count is kept under a keyed one-way token) and
+    sealed with `key` until the close (the counter shares its transaction)."""
     if not poll.is_open:
         return CommentResult.CLOSED
     if not await has_participated(session, poll.id, member.id):
@@ -570,7 +579,8 @@ async def add_comment(
         if counted.count >= MAX_COMMENTS:
             return CommentResult.TOO_MANY
         counted.count += 1
-        session.add(AnonymousComment(poll_id=poll.id, text=text, voice_file_id=voice_file_id))
+        sealed = seal_comment(key, poll.id, text, voice_file_id)
+        session.add(PendingComment(poll_id=poll.id, sealed=sealed))
     else:
         written = await session.scalar(
             select(func.count())
@@ -623,8 +633,9 @@ async def seal_ballots(session: AsyncSession, poll: Poll) -> None:
             await session.execute(insert(table), rows[start : start + SEAL_CHUNK])
 
 
-async def close_poll(session: AsyncSession, poll: Poll, now: datetime) -> bool:
-    """Close an open poll once; returns False when it was already closed."""
+async def close_poll(session: AsyncSession, poll: Poll, now: datetime, key: bytes) -> bool:
+    """Close an open poll once; returns False when it was already closed. `key`: the privacy
+    key, which opens a secret poll's pool and sealed comments."""
     if not await hold_if(session, Poll.status, poll.id, Poll.status == PollStatus.OPEN):
         await session.refresh(poll, ["status"])
         return False
@@ -633,7 +644,8 @@ async def close_poll(session: AsyncSession, poll: Poll, now: datetime) -> bool:
     # comments are over: the keyed counts of who commented go
     await session.execute(delete(CommentCount).where(CommentCount.poll_id == poll.id))
     if poll.anonymous:
-        await empty_pool(session, poll.id, everything=True)
+        await empty_pool(session, poll.id, key, everything=True)
+        await empty_comments(session, poll.id, key)
         poll.results = tally_cells(poll.option_count, await count_cells(session, poll)).to_json()
         await seal_ballots(session, poll)
     await session.flush()
@@ -691,15 +703,20 @@ async def objections(session: AsyncSession, poll: Poll) -> dict[str, list[Commen
     }
 
 
-async def comments_on(session: AsyncSession, poll: Poll) -> list[Comment]:
-    """Every comment on the poll (authors named only on named polls)."""
+async def comments_on(session: AsyncSession, poll: Poll, key: bytes) -> list[Comment]:
+    """Every comment on the poll (authors named only on named polls; `key` opens those still
+    sealed on an open secret poll)."""
     if poll.anonymous:
         rows = await session.execute(
             select(AnonymousComment.text, AnonymousComment.voice_file_id)
             .where(AnonymousComment.poll_id == poll.id)
             .order_by(AnonymousComment.id)
         )
-        return [Comment(None, text, voice) for text, voice in rows.all()]
+        found = [Comment(None, text, voice) for text, voice in rows.all()]
+        if poll.is_open:
+            for row in await pending_comments(session, poll.id, key):
+                found.append(Comment(None, row["text"], row["voice_file_id"]))
+        return found
     named = await session.execute(
         select(Member.display_name, PollComment.text, PollComment.voice_file_id)
         .join(Member, Member.id == PollComment.member_id)

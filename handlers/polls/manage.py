@@ -34,7 +34,12 @@ Gettext = Callable[..., str]
 
 @router.callback_query(ResultsCb.filter(), flags={"poll": PollNeed.ANSWER})
 async def results(
-    call: CallbackQuery, poll: Poll, member: Member | None, session: AsyncSession, _: Gettext
+    call: CallbackQuery,
+    poll: Poll,
+    member: Member | None,
+    session: AsyncSession,
+    _: Gettext,
+    app: App,
 ) -> None:
     """Coordinators get the full report; participants the counts when they may see them."""
     message = pressed(call)
@@ -43,7 +48,9 @@ async def results(
         return
     if await can_manage(session, member, poll):
         await call.answer()
-        report = await manager_report(session, poll, member.locale, member.tz, _, files=False)
+        report = await manager_report(
+            session, poll, member.locale, member.tz, _, key=app.privacy_key, files=False
+        )
         await message.answer(report.text, reply_markup=report.markup)
         return
     participated = await has_participated(session, poll.id, member.id)
@@ -57,12 +64,12 @@ async def results(
 
 @router.callback_query(ExportCb.filter(), flags={"poll": PollNeed.MANAGE})
 async def export(
-    call: CallbackQuery, poll: Poll, member: Member, session: AsyncSession, _: Gettext
+    call: CallbackQuery, poll: Poll, member: Member, session: AsyncSession, _: Gettext, app: App
 ) -> None:
     """The chart and the CSV of a poll's results."""
     message = pressed(call)
     await call.answer()
-    report = await manager_report(session, poll, member.locale, member.tz, _)
+    report = await manager_report(session, poll, member.locale, member.tz, _, key=app.privacy_key)
     await record_for_groups(
         session,
         member,
@@ -84,12 +91,13 @@ async def read_comments(
     poll: Poll,
     session: AsyncSession,
     _: Gettext,
+    app: App,
 ) -> None:
     """Reasons and comments, ten at a time with ◀ ▶; the page's voice notes after it."""
     message = pressed(call)
     await call.answer()
     number = callback_data.page if isinstance(callback_data, CommentsPageCb) else 0
-    page = await comments_report(session, poll, number, _)
+    page = await comments_report(session, poll, number, _, app.privacy_key)
     await message.answer(page.text, reply_markup=page.markup)
     for caption, file_id in page.voices:
         await message.answer_voice(file_id, caption=caption)
