@@ -23,6 +23,7 @@ from models.group import (
     RemovalToken,
     WorkingGroup,
 )
+from models.inbox import InboxUpdate
 from models.job import Job
 from models.meeting import (
     DatePoll,
@@ -71,6 +72,7 @@ __all__ = [
     "GroupMembership",
     "GroupRemoval",
     "GroupTranslation",
+    "InboxUpdate",
     "Job",
     "Meeting",
     "MeetingMinutes",

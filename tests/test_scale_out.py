@@ -95,6 +95,9 @@ def env_for(fake: FakeTelegram, backend: dict[str, Any], **extra: str) -> dict[s
         "SCHEDULER_POLL_SECONDS": "0.2",
         # Deliveries at any hour of the real clock (quiet hours are tested with the test clock).
         "QUIET_HOURS": "false",
+        # Updates the killed webhook process accepted but did not handle: taken over soon.
+        "INBOX_SWEEP_SECONDS": "0.5",
+        "INBOX_STALE_SECONDS": "1.5",
         **extra,
     }
 
@@ -245,6 +248,16 @@ async def test_two_webhooks_and_a_worker_survive_kill_9(
             outcome = await delivery_outcomes(backend["db_url"])
             raise AssertionError(f"notice to {notice_sent()} of {MEMBERS}; {outcome}") from None
         await wait_for(reminders_done, 120, "every member to get both reminders")
+
+        def answered() -> bool:
+            return all(
+                sum(HELP_REPLY in (m.get("text") or "") for m in fake.messages(u)) >= ROUNDS
+                for u in users
+            )
+
+        # Updates the killed process had accepted wait for the person's lock it held to
+        # lapse (bot.core.locks.LEASE_MS), then the other process handles them.
+        await wait_for(answered, 90, "every update answered")
         await asyncio.sleep(LEASE + 1)  # a late duplicate would show up by now
         for process in (*webhooks, worker):
             err = await process.terminate()

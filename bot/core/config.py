@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(8080, ge=1, le=65535)
+    # Webhook inbox (bot.core.inbox): how often a process renews its claim on the updates it
+    # handles and looks for updates left by a stopped one, and how old a claim must be before
+    # another process takes the update over.
+    inbox_sweep_seconds: float = Field(30.0, gt=0, le=3600)
+    inbox_stale_seconds: float = Field(60.0, gt=0, le=86400)
     # Logs: "text" for people, "json" for log collectors (one object per line).
     log_format: str = "text"
     log_level: str = "INFO"
@@ -103,6 +108,15 @@ class Settings(BaseSettings):
         head, _, tail = value.get_secret_value().partition(":")
         if not head.isdigit() or not tail:
             raise ValueError("must look like 123456:ABC-DEF (from @BotFather)")
+        return value
+
+    @field_validator("inbox_stale_seconds")
+    @classmethod
+    def _inbox_stale(cls, value: float, info: ValidationInfo) -> float:
+        """A live process renews its claims every sweep: a claim must outlast two of them."""
+        sweep = info.data.get("inbox_sweep_seconds")
+        if sweep is not None and value < 2 * sweep:
+            raise ValueError("must be at least twice INBOX_SWEEP_SECONDS")
         return value
 
     @field_validator("webhook_secret")

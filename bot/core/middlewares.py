@@ -25,6 +25,7 @@ from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n.middleware import I18nMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core import inbox
 from bot.core.clock import Clock
 from bot.core.db import has_writes
 from bot.core.fsm_storage import UPDATE_SESSION, preloaded_member
@@ -44,6 +45,7 @@ class DbSessionMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.sessionmaker() as session:
             data["session"] = session
+            inbox.bind(session)  # webhook mode: its inbox row is marked done as it commits
             token = UPDATE_SESSION.set(session)
             try:
                 return await handler(event, data)
@@ -65,7 +67,9 @@ class CommitBeforeTelling(BaseRequestMiddleware):
     """Commit first, then tell: before a handler sends, edits or answers anything, what its
     update wrote so far is committed. A failure after the reply (Telegram refusing a later
     call, a crash) can then no longer undo what the member was just told had happened; and
-    a failure of the commit itself reaches the member as an error, never as a success."""
+    a failure of the commit itself reaches the member as an error, never as a success. In
+    webhook mode the update's inbox row is marked done in that commit: an update whose reply
+    went out is never handled again."""
 
     async def __call__(
         self,
@@ -77,7 +81,7 @@ class CommitBeforeTelling(BaseRequestMiddleware):
         if (
             session is not None
             and method.__api_method__.startswith(TELLING)
-            and has_writes(session)
+            and (has_writes(session) or inbox.pending(session))
         ):
             await session.commit()
         return await make_request(bot, method)

@@ -6,12 +6,14 @@ import asyncio
 import logging
 import secrets
 import signal
+from typing import Any
 
 from aiogram import Bot
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
 from bot.core.app import App
+from bot.core.inbox import Inbox
 from bot.core.observe import add_routes
 
 log = logging.getLogger(__name__)
@@ -28,22 +30,51 @@ class SecretRequestHandler(SimpleRequestHandler):
         return secrets.compare_digest(given, self.secret_token.encode())
 
 
+class InboxRequestHandler(SecretRequestHandler):
+    """Keep the update in the inbox (one committed INSERT), answer 200 at once, handle it in
+    the background. Should the process die before the update's work is committed, the row
+    stays and another process (or this one, restarted) handles it (bot.core.inbox). The
+    same update sent again (Telegram not having seen our answer) is ignored."""
+
+    def __init__(self, inbox: Inbox, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.inbox = inbox
+
+    async def handle(self, request: web.Request) -> web.Response:
+        bot = await self.resolve_bot(request)
+        if not self.verify_secret(request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""), bot):
+            return web.Response(body="Unauthorized", status=401)
+        try:
+            body = await request.json(loads=bot.session.json_loads)
+            update_id = int(body["update_id"])
+        except (ValueError, TypeError, KeyError):
+            return web.Response(body="Bad Request", status=400)
+        # An error here (the database away) answers 500: Telegram sends the update again.
+        if await self.inbox.accept(body):
+            self.inbox.dispatch(update_id, body)
+        return web.json_response({}, dumps=bot.session.json_dumps)
+
+    async def close(self) -> None:
+        await self.inbox.stop()
+        await super().close()
+
+
 def create_web_app(app: App) -> web.Application:
     """An aiohttp application that feeds Telegram's POSTs to the dispatcher."""
     settings = app.settings
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     web_app = web.Application()
-    # Answer Telegram only once the update is handled and committed: a process killed
-    # mid-update leaves Telegram without an answer, so it sends the update again (to another
-    # process behind the proxy) instead of losing it.
-    SecretRequestHandler(
-        dispatcher=app.dp, bot=app.bot, secret_token=secret, handle_in_background=False
-    ).register(web_app, path=settings.webhook_path)
+    inbox = Inbox(app)
+    InboxRequestHandler(inbox, dispatcher=app.dp, bot=app.bot, secret_token=secret).register(
+        web_app, path=settings.webhook_path
+    )
     setup_application(web_app, app.dp, bot=app.bot)
     add_routes(web_app, app)
 
     async def register(_: web.Application) -> None:
         assert settings.webhook_url
+        # Updates left in the inbox by a process that stopped are taken over from now on.
+        inbox.start()
         await app.bot.set_webhook(
             settings.webhook_url.rstrip("/") + settings.webhook_path,
             secret_token=secret,
