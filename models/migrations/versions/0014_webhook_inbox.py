@@ -1,7 +1,7 @@
 """webhook inbox: updates kept from Telegram's POST until handled
 
-Revision ID: 0012_webhook_inbox
-Revises: 0011_consensus_rounds
+Revision ID: 0014_webhook_inbox
+Revises: 0013_sealed_pool
 Create Date: 2026-11-30 17:20:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import models.base
 
-revision: str = "0012_webhook_inbox"
-down_revision: str | None = "0011_consensus_rounds"
+revision: str = "0014_webhook_inbox"
+down_revision: str | None = "0013_sealed_pool"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
