@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +22,8 @@ from aiogram.methods import TelegramMethod
 from sqlalchemy import delete, null, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
+from bot.core.inbox_marks import ENTRY, Entry, install
 from models.base import utcnow
 from models.inbox import InboxUpdate
 
@@ -37,65 +34,6 @@ log = logging.getLogger(__name__)
 KEEP_DONE = timedelta(minutes=10)  # a done row's update id, to ignore Telegram's re-sends
 CLAIM_BATCH = 100
 STOP_WAIT = 30.0  # seconds a stopping process gives the updates in hand
-
-
-@dataclass
-class Entry:
-    """The inbox row of the update this task handles."""
-
-    update_id: int
-    marking: bool = False  # marked in the transaction being committed
-    done: bool = False  # marked and committed
-
-
-ENTRY: ContextVar[Entry | None] = ContextVar("inbox_entry", default=None)
-INFO_KEY = "inbox_entry"
-
-
-def bind(session: AsyncSession) -> None:
-    """Mark the update's inbox row done in the first commit of its session (if it has one)."""
-    entry = ENTRY.get()
-    if entry is None:
-        return
-    session.sync_session.info[INFO_KEY] = entry
-
-
-def pending(session: AsyncSession) -> bool:
-    """Whether the session's next commit marks its update's inbox row done."""
-    entry: Entry | None = session.sync_session.info.get(INFO_KEY)
-    return entry is not None and not entry.done
-
-
-def _before_commit(session: Session) -> None:
-    entry: Entry | None = session.info.get(INFO_KEY)
-    if entry is None or entry.done:
-        return
-    session.execute(
-        update(InboxUpdate).where(InboxUpdate.update_id == entry.update_id).values(body=null())
-    )
-    entry.marking = True
-
-
-def _after_commit(session: Session) -> None:
-    entry: Entry | None = session.info.get(INFO_KEY)
-    if entry is not None and entry.marking:
-        entry.marking, entry.done = False, True
-
-
-def _after_rollback(session: Session) -> None:
-    entry: Entry | None = session.info.get(INFO_KEY)
-    if entry is not None:
-        entry.marking = False
-
-
-def install() -> None:
-    """Hook the marking onto every session once per process."""
-    from sqlalchemy import event
-
-    if not event.contains(Session, "before_commit", _before_commit):
-        event.listen(Session, "before_commit", _before_commit)
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_rollback", _after_rollback)
 
 
 class Inbox:

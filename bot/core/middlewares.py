@@ -25,7 +25,7 @@ from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n.middleware import I18nMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core import inbox
+from bot.core import inbox_marks
 from bot.core.clock import Clock
 from bot.core.db import has_writes
 from bot.core.fsm_storage import UPDATE_SESSION, preloaded_member
@@ -45,7 +45,7 @@ class DbSessionMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.sessionmaker() as session:
             data["session"] = session
-            inbox.bind(session)  # webhook mode: its inbox row is marked done as it commits
+            inbox_marks.bind(session)  # webhook mode: its inbox row is marked done as it commits
             token = UPDATE_SESSION.set(session)
             try:
                 return await handler(event, data)
@@ -81,7 +81,7 @@ class CommitBeforeTelling(BaseRequestMiddleware):
         if (
             session is not None
             and method.__api_method__.startswith(TELLING)
-            and (has_writes(session) or inbox.pending(session))
+            and (has_writes(session) or inbox_marks.pending(session))
         ):
             await session.commit()
         return await make_request(bot, method)
