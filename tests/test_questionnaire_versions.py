@@ -54,6 +54,17 @@ async def people(bot: RunningBot, fake: FakeTelegram) -> None:
     await make_group(bot, "housing", {"en": "Housing"}, [ANA], [LUCIA, JOY, MARIE])
 
 
+async def start_housing_survey(coordinator: Any) -> None:
+    """A new questionnaire for Housing with one question of one answer (two cities)."""
+    await coordinator.send("/questionnaire")
+    await coordinator.click("Housing")
+    await coordinator.send("Housing survey")
+    await coordinator.click("➕ Add a question")
+    await coordinator.click("🔘 One answer")
+    await coordinator.send("Which city?")
+    await coordinator.send("Montevideo\nLima")
+
+
 async def test_versions_typed_closing_and_readers_languages(
     bot: RunningBot, fake: FakeTelegram, client: Any, clock: Any
 ) -> None:
@@ -65,13 +76,7 @@ async def test_versions_typed_closing_and_readers_languages(
         client(JOY, "Joy"),
         client(MARIE, "Marie"),
     )
-    await ana.send("/questionnaire")
-    await ana.click("Housing")
-    await ana.send("Housing survey")
-    await ana.click("➕ Add a question")
-    await ana.click("🔘 One answer")
-    await ana.send("Which city?")
-    await ana.send("Montevideo\nLima")
+    await start_housing_survey(ana)
     await ana.click("➕ Add a question")
     await ana.click("✍️ Short text")
     await ana.send("Anything else?")
@@ -203,13 +208,7 @@ async def test_secret_report_in_readers_language_and_stale_versions(
     clock.set(NOW)
     await people(bot, fake)
     ana, lucia = client(ANA, "Ana"), client(LUCIA, "Lucía")
-    await ana.send("/questionnaire")
-    await ana.click("Housing")
-    await ana.send("Housing survey")
-    await ana.click("➕ Add a question")
-    await ana.click("🔘 One answer")
-    await ana.send("Which city?")
-    await ana.send("Montevideo\nLima")
+    await start_housing_survey(ana)
     await ana.click("🌐 Other languages")
     await ana.click("+ Español")
     reply = await ana.send("1. ¿Qué ciudad?\n- Montevideo\n- Lima")
