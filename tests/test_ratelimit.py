@@ -99,3 +99,38 @@ async def test_a_request_answered_late_holds_the_next_until_a_second_after_its_a
         one.done = gate.clock()  # answered 0.3 s after it left
     await gate.admit(tracked=True)
     assert time.monotonic() - started >= 1.3 - 0.01
+
+
+class SharedSlots:
+    """Redis's SET NX PX and PTTL, as two processes' pacers see them, on the event loop's clock."""
+
+    def __init__(self) -> None:
+        self.until: dict[str, float] = {}
+
+    async def set(self, key: str, _value: int, *, px: int, nx: bool) -> bool:
+        now = asyncio.get_running_loop().time()
+        if nx and self.until.get(key, 0.0) > now:
+            return False
+        self.until[key] = now + px / 1000
+        return True
+
+    async def pttl(self, key: str) -> int:
+        return max(int((self.until.get(key, 0.0) - asyncio.get_running_loop().time()) * 1000), 0)
+
+
+async def test_two_processes_replying_to_one_chat_keep_its_pace_between_them() -> None:
+    """One person's updates handled by two webhook processes in turn: each process paces its
+    own replies, and the shared slot in Redis keeps the chat's pace across both."""
+    from bot.delivery.ratelimit import ChatLimits, ReplyPacer
+
+    shared = SharedSlots()
+    loop = asyncio.get_running_loop()
+    pacers = [
+        ReplyPacer(ChatLimits(5.0, 20), 5.0, 1, clock=loop.time, shared=shared) for _ in range(2)
+    ]
+    sent: list[float] = []
+    for turn in range(6):  # the processes take the person's updates in turn
+        await pacers[turn % 2].turn(42)
+        sent.append(loop.time())
+    gaps = [b - a for a, b in itertools.pairwise(sent)]
+    assert min(gaps) >= pacers[0].interval - 0.01, gaps

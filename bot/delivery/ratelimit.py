@@ -251,12 +251,17 @@ class ReplyPacer:
         burst: int = 1,
         *,
         clock: Callable[[], float] = time.monotonic,
+        shared: Any = None,
     ) -> None:
         self.chats = chats
         self.clock = clock
         self.interval = 1.0 / (per_chat * MARGIN) if per_chat > 0 else 0.0
         self.tolerance = self.interval * max(burst - 1, 0)
         self._tat: dict[int, float] = {}
+        # Redis, when several processes answer the same people (webhooks behind a proxy):
+        # one person's consecutive updates may be handled by two processes, whose replies
+        # must keep the chat's pace between them too.
+        self.shared: Any = shared if self.interval and not self.tolerance else None
 
     def _book(self, chat_id: int) -> float:
         """Reserve the chat's next slot; the moment it is due."""
@@ -275,6 +280,17 @@ class ReplyPacer:
         now = self.clock()
         if at > now:
             await asyncio.sleep(at - now)
+        if self.shared is not None:
+            await self._shared_turn(chat_id)
+
+    async def _shared_turn(self, chat_id: int) -> None:
+        """Take the chat's slot in Redis (a key that lives one interval), waiting out the
+        slot another process holds."""
+        redis, key = self.shared, f"pace:{chat_id}"
+        lifetime = max(int(self.interval * 1000), 1)
+        while not await redis.set(key, 1, px=lifetime, nx=True):
+            left = await redis.pttl(key)
+            await asyncio.sleep(max(int(left), 1) / 1000)
 
     def hold(self, chat_id: int, seconds: float) -> None:
         """Telegram asked to wait before writing to this chat again."""

@@ -57,7 +57,8 @@ def install_delivery(app: App) -> None:
             from bot.delivery.scheduler import Scheduler
 
             app.services.append(Scheduler(app))
-    pacer = ReplyPacer(chats, settings.send_rate_per_chat, settings.reply_burst)
+    shared = getattr(app.dp.storage, "redis", None)  # several processes share Redis
+    pacer = ReplyPacer(chats, settings.send_rate_per_chat, settings.reply_burst, shared=shared)
     app.bot.session.middleware(FloodGateMiddleware(gate, pacer, app.metrics.rate_limited.inc))
 
 
