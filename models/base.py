@@ -54,6 +54,7 @@ class Base(DeclarativeBase):
 
 T = TypeVar("T")
 READS = "reads"  # session.info key: answers read once in this transaction, until it writes
+KEPT = "kept"  # session.info key: rows this update wrote and will read back
 
 
 async def read_once(session: AsyncSession, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
@@ -64,6 +65,21 @@ async def read_once(session: AsyncSession, key: Hashable, load: Callable[[], Awa
     if key not in reads:
         reads[key] = await load()
     return reads[key]  # type: ignore[no-any-return]
+
+
+def keep(session: AsyncSession, row: Any) -> None:
+    """Hold a row this update wrote and will show again, so it is read from memory."""
+    session.info.setdefault(KEPT, []).append(row)
+
+
+def kept(session: AsyncSession, model: type[T]) -> list[T]:
+    """The rows of `model` this update kept (see `keep`)."""
+    return [row for row in session.info.get(KEPT, ()) if isinstance(row, model)]
+
+
+def remember(session: AsyncSession, key: Hashable, value: Any) -> None:
+    """Give `read_once` an answer read along with something else (the member's first read)."""
+    session.sync_session.info.setdefault(READS, {})[key] = value
 
 
 async def hold_if(

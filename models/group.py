@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    ColumnElement,
+    Exists,
     ForeignKey,
     Select,
     String,
@@ -24,7 +26,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+from sqlalchemy.orm import InstrumentedAttribute, Mapped, joinedload, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, read_once, utcnow
 from models.member import Member, MemberStatus
@@ -250,19 +252,29 @@ async def memberships_of(session: AsyncSession, member_id: int) -> list[GroupMem
     return list(rows)
 
 
+def coordinates_clause(member_id: ColumnElement[int] | InstrumentedAttribute[int] | int) -> Exists:
+    """EXISTS: the member is an active coordinator of at least one group."""
+    return exists().where(
+        GroupMembership.member_id == member_id,
+        GroupMembership.role == GroupRole.COORDINATOR,
+        GroupMembership.status == MembershipStatus.ACTIVE,
+    )
+
+
+def coordinates_key(member_id: int) -> tuple[str, int]:
+    """`read_once`'s key for `coordinates_any` (the member's first read fills it too)."""
+    return ("coordinates", member_id)
+
+
 async def coordinates_any(session: AsyncSession, member_id: int) -> bool:
-    """Whether the member is an active coordinator of at least one group (one EXISTS, asked
-    once per transaction: /help's sections all want it)."""
+    """Whether the member is an active coordinator of at least one group (asked once per
+    transaction, usually answered by the statement that loaded the member: /help's sections
+    all want it)."""
 
     async def ask() -> bool:
-        query = exists().where(
-            GroupMembership.member_id == member_id,
-            GroupMembership.role == GroupRole.COORDINATOR,
-            GroupMembership.status == MembershipStatus.ACTIVE,
-        )
-        return bool(await session.scalar(select(query)))
+        return bool(await session.scalar(select(coordinates_clause(member_id))))
 
-    return await read_once(session, ("coordinates", member_id), ask)
+    return await read_once(session, coordinates_key(member_id), ask)
 
 
 async def get_membership(
@@ -474,14 +486,19 @@ async def delete_invites(session: AsyncSession, member_id: int, group_id: int) -
     )
 
 
-async def was_removed(session: AsyncSession, group_id: int, member_id: int) -> bool:
-    """Whether a coordinator removed this member from the group before."""
-    found = await session.scalar(
-        select(GroupRemoval.id).where(
-            GroupRemoval.group_id == group_id, GroupRemoval.member_id == member_id
-        )
+async def was_removed(
+    session: AsyncSession, group_id: int, member_id: int, token: str | None = None
+) -> bool:
+    """Whether a coordinator removed this member from the group before (or, given the keyed
+    token of an erased member's removal, removed whoever holds it): one statement."""
+    removed: ColumnElement[bool] = exists().where(
+        GroupRemoval.group_id == group_id, GroupRemoval.member_id == member_id
     )
-    return found is not None
+    if token is not None:
+        removed = removed | exists().where(
+            RemovalToken.group_id == group_id, RemovalToken.token == token
+        )
+    return bool(await session.scalar(select(removed)))
 
 
 async def forget_removal(session: AsyncSession, group_id: int, member_id: int) -> None:

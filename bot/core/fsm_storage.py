@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -9,10 +10,12 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
-from sqlalchemy import String, delete, literal, select
+from sqlalchemy import BigInteger, Select, String, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from models.base import remember
 from models.fsm import FsmRecord
+from models.group import coordinates_clause, coordinates_key
 from models.member import Member
 
 UPDATE_SESSION: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
@@ -28,6 +31,19 @@ def preloaded_member(session: AsyncSession, telegram_id: int) -> tuple[bool, Mem
     if telegram_id in members:
         return True, members[telegram_id]
     return False, None
+
+
+@functools.cache
+def first_read() -> Select[FsmRecord, Member | None, bool]:
+    """The update's first statement: its FSM record, its member and whether they coordinate a
+    group, by the bound `key` and `user_id`. Built once, so its cache key is computed once."""
+    anchor = select(bindparam("key", type_=String).label("key")).subquery()
+    return (
+        select(FsmRecord, Member, coordinates_clause(Member.id))
+        .select_from(anchor)
+        .outerjoin(FsmRecord, FsmRecord.key == anchor.c.key)
+        .outerjoin(Member, Member.telegram_id == bindparam("user_id", type_=BigInteger))
+    )
 
 
 class SqlStorage(BaseStorage):
@@ -53,7 +69,8 @@ class SqlStorage(BaseStorage):
 
     async def _read(self, session: AsyncSession, key: StorageKey) -> FsmRecord | None:
         """The record, read once per update: the first read also loads the member behind
-        the key in the same statement (the member middleware needs them next)."""
+        the key in the same statement (the member middleware needs them next), and whether
+        they coordinate any group (what /help and the menus ask of their role)."""
         name = self._key(key)
         records: dict[str, FsmRecord | None] = session.info.setdefault(FSM_RECORDS, {})
         if name in records:
@@ -62,16 +79,11 @@ class SqlStorage(BaseStorage):
         if key.user_id in members:
             record = await session.get(FsmRecord, name)
         else:
-            anchor = select(literal(name, String).label("key")).subquery()
-            row = (
-                await session.execute(
-                    select(FsmRecord, Member)
-                    .select_from(anchor)
-                    .outerjoin(FsmRecord, FsmRecord.key == anchor.c.key)
-                    .outerjoin(Member, Member.telegram_id == key.user_id)
-                )
-            ).one()
-            record, members[key.user_id] = row[0], row[1]
+            found = await session.execute(first_read(), {"key": name, "user_id": key.user_id})
+            record, member, coordinates = found.one()
+            members[key.user_id] = member
+            if member is not None:
+                remember(session, coordinates_key(member.id), bool(coordinates))
         records[name] = record
         return record
 
