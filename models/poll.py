@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from sqlalchemy.sql import Select
 
-from models.base import Base, UTCDateTime, utcnow
+from models.base import Base, UTCDateTime, kept, utcnow
 from models.group import GroupMembership, MembershipStatus
 from models.member import Member, MemberStatus
 
@@ -426,7 +426,10 @@ async def get_poll(session: AsyncSession, poll_id: int) -> Poll | None:
 
 
 async def named_vote(session: AsyncSession, poll_id: int, member_id: int) -> NamedVote | None:
-    """The member's current answer to a named poll."""
+    """The member's current answer to a named poll (from memory if this update cast it)."""
+    for vote in kept(session, NamedVote):
+        if vote.poll_id == poll_id and vote.member_id == member_id:
+            return vote
     return await session.scalar(
         select(NamedVote).where(NamedVote.poll_id == poll_id, NamedVote.member_id == member_id)
     )

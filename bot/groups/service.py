@@ -208,13 +208,8 @@ class Groups:
 
     async def removed_before(self, group: WorkingGroup, person: Member) -> bool:
         """A coordinator removed them before (also before they erased themselves)."""
-        if await was_removed(self.session, group.id, person.id):
-            return True
         token = self.removal_token(group, person)
-        return (
-            token is not None
-            and await self.session.get(RemovalToken, (group.id, token)) is not None
-        )
+        return await was_removed(self.session, group.id, person.id, token)
 
     async def can_coordinate(self, member: Member | None, group: WorkingGroup) -> bool:
         """Coordinators of the group and network admins (both must be active)."""
@@ -254,14 +249,17 @@ class Groups:
                 return JoinResult(JoinOutcome.ALREADY_REQUESTED, link)
             if not member.is_active:
                 return JoinResult(JoinOutcome.WAITING, link)
-        else:
+        # Every read before the first write: on SQLite the write then holds the database
+        # for one statement and the commit, not for the reads too.
+        asks = member.is_active and (group.moderated or await self.removed_before(group, member))
+        if link is None:
             link = GroupMembership(group_id=group.id, member_id=member.id, joined_at=self.now())
             self.session.add(link)
         if not member.is_active:
             link.status = MembershipStatus.WAITING
             await self.session.flush()
             return JoinResult(JoinOutcome.WAITING, link)
-        if group.moderated or await self.removed_before(group, member):
+        if asks:
             link.status = MembershipStatus.PENDING
             link.joined_at = self.now()
             await self.session.flush()

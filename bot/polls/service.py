@@ -25,7 +25,7 @@ from bot.polls.ballot_box import (
 from bot.polls.closing import check_closing
 from bot.polls.tally import Tally, count_cells, tally, tally_cells
 from models.audit import AuditAction, record_for_groups
-from models.base import hold_if
+from models.base import hold_if, keep
 from models.group import (
     GroupMembership,
     GroupRole,
@@ -399,9 +399,6 @@ class Comment:
 # --- answering ----------------------------------------------------------------------------------
 
 
-KEEP_LOADED = "keep_loaded"  # session.info: rows this update wrote and will read back
-
-
 def valid_choices(poll: Poll, choices: int) -> bool:
     """A non-empty set of existing options; exactly one unless multiple choice."""
     count = poll.option_count
@@ -493,7 +490,12 @@ async def cast_vote(
     text = reason.text if reason else None
     voice = reason.voice_file_id if reason else None
     versions = (reason.versions or None) if reason and text else None
-    if not poll.anonymous:
+    # A first answer (the usual case) is one insert: the participation row says whether
+    # there is an answer to change.
+    first = await add_participation(session, poll.id, member.id)
+    if not first:
+        if poll.anonymous:
+            return VoteResult.ALREADY_VOTED
         vote = await named_vote(session, poll.id, member.id)
         if vote is not None:
             vote.choices, vote.voted_at = choices, now
@@ -502,14 +504,13 @@ async def cast_vote(
             vote.region, vote.gender = member.region, member.gender
             await session.flush()
             return VoteResult.CHANGED
-    if not await add_participation(session, poll.id, member.id):
-        return VoteResult.ALREADY_VOTED
     # The poll is shown again right after the vote, which reads the participation (and a
     # named vote) back: keep them in this session's identity map so it need not.
-    participation = Participation(poll_id=poll.id, member_id=member.id)
-    make_transient_to_detached(participation)
-    session.add(participation)
-    session.info.setdefault(KEEP_LOADED, []).append(participation)
+    if first:
+        participation = Participation(poll_id=poll.id, member_id=member.id)
+        make_transient_to_detached(participation)
+        session.add(participation)
+        keep(session, participation)
     if poll.anonymous:
         if key:
             session.add(VoterToken(poll_id=poll.id, token=voter_token(key, poll, member)))
@@ -525,19 +526,19 @@ async def cast_vote(
         )
         session.add(PendingBallot(poll_id=poll.id, sealed=sealed))
     else:
-        session.add(
-            NamedVote(
-                poll_id=poll.id,
-                member_id=member.id,
-                choices=choices,
-                region=member.region,
-                gender=member.gender,
-                reason=text,
-                reason_voice_file_id=voice,
-                reason_versions=versions,
-                voted_at=now,
-            )
+        vote = NamedVote(
+            poll_id=poll.id,
+            member_id=member.id,
+            choices=choices,
+            region=member.region,
+            gender=member.gender,
+            reason=text,
+            reason_voice_file_id=voice,
+            reason_versions=versions,
+            voted_at=now,
         )
+        session.add(vote)
+        keep(session, vote)
     await session.flush()
     return VoteResult.RECORDED
 
