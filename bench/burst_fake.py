@@ -8,7 +8,8 @@ and control URL, then serves until killed. The control API (JSON):
   {"user": id, "press": data, "shown": text, "buttons": [data, ...]} (a tap on a button of
   a bot message showing `shown`, created here first, as the bot would have sent it).
 - GET /results: per update pushed since the last reset: when it was queued, when it was
-  answered (monotonic seconds) and whether the answer was the bot's "something went wrong".
+  answered (monotonic seconds), whether the answer was the bot's "something went wrong",
+  and when it left for the bot (in a getUpdates answer or a webhook POST).
 - POST /webhook {"targets": [url, ...], "connections": 40}: deliver updates by POSTing them
   to the targets in turn, at most `connections` at once (as Telegram does), instead of
   getUpdates.
@@ -95,6 +96,19 @@ class BurstTelegram(FakeTelegram):
             entry[1] = at
             entry[2] = failed
 
+    def _handed(self, updates: list[dict[str, Any]]) -> None:
+        """Note when updates leave for the bot (a getUpdates answer, a webhook POST)."""
+        now = time.monotonic()
+        for update in updates:
+            entry = self.pushed.get(update["update_id"])
+            if entry is not None and entry[3] is None:
+                entry[3] = now
+
+    async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        batch = await super()._api_getUpdates(params)
+        self._handed(batch)
+        return batch
+
     def _store_message(self, chat: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Keep only the newest few messages of each chat."""
         record = super()._store_message(chat, *args, **kwargs)
@@ -160,7 +174,7 @@ class BurstTelegram(FakeTelegram):
 
     def deliver(self, update: dict[str, Any]) -> None:
         """Queue one update now (getUpdates) or hand it to the webhook posters."""
-        entry = [time.monotonic(), None, False]
+        entry = [time.monotonic(), None, False, None]  # queued, answered, failed, handed over
         self.pushed[update["update_id"]] = entry
         message = update.get("message")
         if message is not None:  # waits for a message in its chat from now (not from its making)
@@ -215,6 +229,7 @@ class BurstTelegram(FakeTelegram):
             target = next(turn)
             secret = self.webhook.get("secret_token") if self.webhook else None
             headers = {"X-Telegram-Bot-Api-Secret-Token": str(secret)} if secret else {}
+            self._handed([update])
             for _attempt in range(3):
                 try:
                     async with self._http.post(target, json=update, headers=headers) as response:

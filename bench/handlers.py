@@ -184,6 +184,21 @@ async def wait_until(check: Callable[[], Awaitable[bool]], limit: float, what: s
     raise RuntimeError(f"timed out waiting for {what}")
 
 
+async def settle(fake: Fake, quiet: float = 0.5, limit: float = 60) -> None:
+    """Wait out a burst's follow-ups before the next one: messages sent after the answer
+    (a join's "You joined", paced at one a second per chat) would otherwise be measured
+    against the next burst. At least 1.1 s, so each chat's one-a-second slot is free."""
+    await asyncio.sleep(1.1)
+    deadline = time.monotonic() + limit
+    sent = (await fake.stats())["sent"]
+    while time.monotonic() < deadline:
+        await asyncio.sleep(quiet)
+        now = (await fake.stats())["sent"]
+        if now == sent:
+            return
+        sent = now
+
+
 async def started(fake: Fake, child: Child, *, webhook: bool = False) -> float:
     """Seconds from launch to the first getUpdates (or setWebhook)."""
     key = "first_webhook" if webhook else "first_poll"
@@ -355,17 +370,19 @@ class Outcome:
     answered: int
     failed: int
     seconds: float
-    latencies: list[float]
+    latencies: list[float]  # queued at the fake to answered
     cpu: float = 0.0
+    in_bot: list[float] = field(default_factory=list)  # handed to the bot to answered
 
     @property
     def rate(self) -> float:
         return self.answered / self.seconds if self.seconds > 0 else 0.0
 
-    def percentile(self, q: float) -> float:
-        if not self.latencies:
+    def percentile(self, q: float, of: list[float] | None = None) -> float:
+        values = self.latencies if of is None else of
+        if not values:
             return float("nan")
-        ordered = sorted(self.latencies)
+        ordered = sorted(values)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
@@ -401,6 +418,7 @@ async def run_burst(
         seconds=last - first,
         latencies=[entry[1] - entry[0] for entry in done],
         cpu=cpu,
+        in_bot=[entry[1] - entry[3] for entry in done if entry[3] is not None],
     )
 
 
@@ -438,7 +456,7 @@ async def throughput(
                     users = range(index * size, (index + 1) * size)
                     outcome = await run_burst(fake, [child], burst(kind, users, world, index))
                     figures[name][kind] = outcome
-                    await asyncio.sleep(1.1)  # one message a second per chat
+                    await settle(fake)
                 if spy is not None:
                     figures[name]["profile"] = stop_profiler(spy, profile, name)
             finally:
@@ -639,13 +657,24 @@ async def under_load(db_url: str | None, folder: str, quick: bool) -> dict[str, 
     if db_url:
         await reset_postgres(db_url)
     world = await prepare(url, members, fan_out=True)
+    load = steady_load(world, 100, seconds)
+    # The yardstick first: the echo bot under the same updates, on the same fake (the same
+    # modelled network), with nothing else to do.
+    with fake_server(members, limits=True, latency=0.05) as fake:
+        env = {"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": fake.base_url}
+        child = spawn("bench.echo_bot", env, folder, "echo-load")
+        try:
+            await started(fake, child)
+            echo = await run_burst(fake, [child], load, rate=100)
+        finally:
+            child.stop()
     with fake_server(members, limits=True, latency=0.05) as fake:
         child = spawn("bot run", bot_env(fake, url), folder, "load")
         try:
             await started(fake, child)
             await asyncio.sleep(3)  # the fan-out is under way
             before = await fake.stats()
-            outcome = await run_burst(fake, [child], steady_load(world, 100, seconds), rate=100)
+            outcome = await run_burst(fake, [child], load, rate=100)
             after = await fake.stats()
             if outcome.failed:
                 print("   errors in the bot's log:", *errors_in(child), sep="\n     ")
@@ -654,10 +683,12 @@ async def under_load(db_url: str | None, folder: str, quick: bool) -> dict[str, 
     window = [t for t in after["send_times"] if t >= outcome_start(after, outcome)]
     return {
         "seconds": seconds,
+        "echo": echo,
         "outcome": outcome,
         "sends_per_s": len(window) / outcome.seconds if outcome.seconds else 0.0,
         "429": after["refused"].get("429", 0) + before["refused"].get("429", 0),
         "violations": after["violations"],
+        "violation_samples": after["violation_samples"],
     }
 
 
@@ -799,23 +830,43 @@ def report_statements(counts: dict[str, dict[str, int]]) -> str:
 
 def report_load(load: dict[str, Any]) -> str:
     o: Outcome = load["outcome"]
+    e: Outcome = load["echo"]
+
+    def ms(outcome: Outcome, of: list[float] | None = None) -> str:
+        p50, p99 = outcome.percentile(0.5, of), outcome.percentile(0.99, of)
+        return f"{p50 * 1000:.0f} / {p99 * 1000:.0f} ms"
+
     rows = [
         (
-            f"100 updates/s for {load['seconds']} s beside a 10,000-member fan-out",
-            f"{o.answered:,} of {o.pushed:,} answered, {o.failed} failed",
+            f"100 updates/s for {load['seconds']} s (this bot: beside a 10,000-member fan-out)",
+            f"{e.answered:,} of {e.pushed:,}, {e.failed} failed",
+            f"{o.answered:,} of {o.pushed:,}, {o.failed} failed",
             "all",
             verdict(o.failed == 0),
         ),
         (
-            "   update to answer p50 / p99",
-            f"{o.percentile(0.5) * 1000:.0f} / {o.percentile(0.99) * 1000:.0f} ms",
+            "   p50 / p99, handed to the bot -> its answer",
+            ms(e, e.in_bot),
+            ms(o, o.in_bot),
             "p99 <= 50 ms",
-            verdict(o.percentile(0.99) <= 0.05),
+            verdict(o.percentile(0.99, o.in_bot) <= 0.05),
         ),
-        ("   messages sent per second (all)", f"{load['sends_per_s']:.1f}", "<= 30", ""),
-        ("   429s provoked / limit violations", f"{load['429']} / {load['violations']}", "0", ""),
+        ("   p50 / p99, queued at the fake -> answer (+ network)", ms(e), ms(o), "", ""),
+        ("   messages sent per second (all)", "", f"{load['sends_per_s']:.1f}", "<= 30", ""),
+        (
+            "   429s provoked / limit violations",
+            "",
+            f"{load['429']} / {load['violations']}",
+            "0",
+            verdict(load["429"] == 0 and load["violations"] == 0),
+        ),
     ]
-    return table(rows, ("Measure", "Result", "Target", ""))
+    note = (
+        "(the fake models 50 ms of network before each answer: a polling bot waits up to that"
+        " for its next getUpdates, in the second p50 / p99 row)"
+    )
+    samples = "".join(f"\n   limit broken: {line}" for line in load.get("violation_samples", []))
+    return table(rows, ("Measure", "echo bot", "this bot", "Target", "")) + "\n" + note + samples
 
 
 def report_scale(fig: dict[str, Any]) -> str:
