@@ -134,3 +134,21 @@ async def test_two_processes_replying_to_one_chat_keep_its_pace_between_them() -
         sent.append(loop.time())
     gaps = [b - a for a, b in itertools.pairwise(sent)]
     assert min(gaps) >= pacers[0].interval - 0.01, gaps
+
+
+async def test_an_engine_message_waits_for_a_reply_sent_after_it_was_scheduled() -> None:
+    """The engine picked a chat as free, then waited for the shared budget; meanwhile the
+    person was answered. Its message goes a full interval after that reply, not 0.6 s after
+    it (a 429 that pauses every send of the bot)."""
+    from bot.delivery.ratelimit import ChatLimits, ReplyPacer
+
+    loop = asyncio.get_running_loop()
+    pacer = ReplyPacer(ChatLimits(5.0, 20), 5.0, 1, clock=loop.time)
+    await pacer.turn(42)  # the reply
+    replied = loop.time()
+    await asyncio.sleep(pacer.interval / 2)
+    await pacer.after_replies(42)  # the engine's message to the same chat
+    assert loop.time() - replied >= pacer.interval - 0.01
+    started = loop.time()
+    await pacer.after_replies(7)  # a chat nobody was answered in: no wait
+    assert loop.time() - started < 0.01

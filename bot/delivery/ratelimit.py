@@ -258,6 +258,7 @@ class ReplyPacer:
         self.interval = 1.0 / (per_chat * MARGIN) if per_chat > 0 else 0.0
         self.tolerance = self.interval * max(burst - 1, 0)
         self._tat: dict[int, float] = {}
+        self._last: dict[int, float] = {}  # chat id -> when its latest reply is due
         # Redis, when several processes answer the same people (webhooks behind a proxy):
         # one person's consecutive updates may be handled by two processes, whose replies
         # must keep the chat's pace between them too.
@@ -269,10 +270,28 @@ class ReplyPacer:
         tat = self._tat.get(chat_id, 0.0)
         at = max(now, tat - self.tolerance)
         self._tat[chat_id] = max(at, tat) + self.interval
+        self._last[chat_id] = max(at, self._last.get(chat_id, 0.0))
         self.chats.note(chat_id, at)
         if len(self._tat) > 1000:
             self._tat = {chat: due for chat, due in self._tat.items() if due > now}
+            self._last = {c: at for c, at in self._last.items() if at + self.interval > now}
         return at
+
+    async def after_replies(self, chat_id: int) -> None:
+        """An engine message to this chat waits a full interval after the chat's latest
+        reply: the engine chose its moment before that reply was booked (waiting for the
+        shared budget, where replies go first), and two messages within a second to one
+        chat earn a 429, which pauses every send of the bot."""
+        while (last := self._last.get(chat_id)) is not None:
+            wait = last + self.interval - self.clock()
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)
+
+    def replied(self, chat_id: int) -> None:
+        """A reply to this chat came back from Telegram: it arrived there by now, so the
+        engine's next message counts its interval from here (the booking was earlier)."""
+        self._last[chat_id] = max(self.clock(), self._last.get(chat_id, 0.0))
 
     async def turn(self, chat_id: int) -> None:
         """Book this chat's next slot and wait for it (callers are served in order)."""
@@ -327,8 +346,11 @@ class FloodGateMiddleware(BaseRequestMiddleware):
             return await self._send(make_request, bot, method, reply=False)
         reply = UPDATE_SESSION.get() is not None or GUARD_REPLY.get()
         chat_id = getattr(method, "chat_id", None)
-        if not (reply and self.pacer is not None and isinstance(chat_id, int)):
+        if self.pacer is None or not isinstance(chat_id, int):
             return await self._send(make_request, bot, method, reply=reply)
+        if not reply:
+            await self.pacer.after_replies(chat_id)
+            return await self._send(make_request, bot, method, reply=False)
         await self.pacer.turn(chat_id)
         try:
             return await self._send(make_request, bot, method, reply=True, own_chat=True)
@@ -338,6 +360,8 @@ class FloodGateMiddleware(BaseRequestMiddleware):
             self.pacer.hold(chat_id, exc.retry_after)
             await self.pacer.turn(chat_id)
             return await self._send(make_request, bot, method, reply=True)
+        finally:
+            self.pacer.replied(chat_id)
 
     async def _send(
         self,
