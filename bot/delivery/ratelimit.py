@@ -7,6 +7,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from aiogram.client.session.middlewares.base import (
@@ -27,6 +28,11 @@ if TYPE_CHECKING:
     from bot.core.config import Settings
 
 log = logging.getLogger(__name__)
+
+# Set while the delivery engine sends: its message to a chat waits after a reply sent there
+# since it chose the moment (ReplyPacer.after_replies). Other messages sent outside an update
+# (an error alert, the flood guard's answer) go as before.
+ENGINE_SEND: ContextVar[bool] = ContextVar("engine_send", default=False)
 
 # Aim a little under each published limit: requests reach Telegram with a few milliseconds of
 # jitter, and a bucket run at exactly 30/s would now and then land 31 inside one second.
@@ -349,7 +355,8 @@ class FloodGateMiddleware(BaseRequestMiddleware):
         if self.pacer is None or not isinstance(chat_id, int):
             return await self._send(make_request, bot, method, reply=reply)
         if not reply:
-            await self.pacer.after_replies(chat_id)
+            if ENGINE_SEND.get():
+                await self.pacer.after_replies(chat_id)
             return await self._send(make_request, bot, method, reply=False)
         await self.pacer.turn(chat_id)
         try:

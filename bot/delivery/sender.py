@@ -54,7 +54,7 @@ from sqlalchemy import select, update
 from bot.core.privacy import redact
 from bot.delivery.outbox import OutcomeWriter
 from bot.delivery.queue import WAKE_KEY, Outgoing, Priority, RenderContext, Renderer
-from bot.delivery.ratelimit import ChatLimits, FloodGate
+from bot.delivery.ratelimit import ENGINE_SEND, ChatLimits, FloodGate
 from models.base import utcnow
 from models.delivery import (
     Broadcast,
@@ -507,7 +507,15 @@ class DeliveryService:
             self._slots.release()
 
     async def _deliver(self, item: Item, part: Outgoing) -> Message:
-        """One Bot API call for one part."""
+        """One Bot API call for one part, marked as the engine's (see ENGINE_SEND)."""
+        token = ENGINE_SEND.set(True)
+        try:
+            return await self._call(item, part)
+        finally:
+            ENGINE_SEND.reset(token)
+
+    async def _call(self, item: Item, part: Outgoing) -> Message:
+        """The Bot API call for one part: a document, a voice note or a text."""
         bot = self.app.bot
         if part.document is not None:
             document: Any = part.document
