@@ -97,12 +97,10 @@ async def hold_if(
     closed poll. The UPDATE waits for the database's writer (SQLite) or the row (PostgreSQL),
     then reads the latest commit. The ORM object is left as it was loaded.
     """
-    model = column.class_
-    key = inspect(model).primary_key[0]
+    table = inspect(column.class_).local_table
+    key = table.primary_key.columns.values()[0]
+    # A plain UPDATE on the table: the ORM's bulk path would look for loaded objects to match.
     held = await session.execute(
-        update(model)
-        .where(key == row_id, condition)
-        .values({column.key: column})
-        .execution_options(synchronize_session=False)
+        update(table).where(key == row_id, condition).values({column.key: table.c[column.key]})
     )
     return bool(held.rowcount)  # type: ignore[attr-defined]

@@ -397,11 +397,12 @@ async def add_participation(session: AsyncSession, poll_id: int, member_id: int)
     from sqlalchemy.dialects import postgresql, sqlite
 
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    table = Participation.__table__
     statement = (
-        dialect.insert(Participation)
+        dialect.insert(table)
         .values(poll_id=poll_id, member_id=member_id)
         .on_conflict_do_nothing()
-        .returning(Participation.poll_id)
+        .returning(table.c.poll_id)
     )
     return (await session.execute(statement)).first() is not None
 
