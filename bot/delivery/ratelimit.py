@@ -283,16 +283,19 @@ class ReplyPacer:
             self._last = {c: at for c, at in self._last.items() if at + self.interval > now}
         return at
 
-    async def after_replies(self, chat_id: int) -> None:
+    async def after_replies(self, chat_id: int) -> bool:
         """An engine message to this chat waits a full interval after the chat's latest
         reply: the engine chose its moment before that reply was booked (waiting for the
         shared budget, where replies go first), and two messages within a second to one
-        chat earn a 429, which pauses every send of the bot."""
+        chat earn a 429, which pauses every send of the bot. True if it had to wait."""
+        waited = False
         while (last := self._last.get(chat_id)) is not None:
             wait = last + self.interval - self.clock()
             if wait <= 0:
-                return
+                break
             await asyncio.sleep(wait)
+            waited = True
+        return waited
 
     def replied(self, chat_id: int) -> None:
         """A reply to this chat came back from Telegram: it arrived there by now, so the
@@ -355,9 +358,10 @@ class FloodGateMiddleware(BaseRequestMiddleware):
         if self.pacer is None or not isinstance(chat_id, int):
             return await self._send(make_request, bot, method, reply=reply)
         if not reply:
-            if ENGINE_SEND.get():
-                await self.pacer.after_replies(chat_id)
-            return await self._send(make_request, bot, method, reply=False)
+            if not ENGINE_SEND.get():
+                return await self._send(make_request, bot, method, reply=False)
+            await self.pacer.after_replies(chat_id)
+            return await self._send(make_request, bot, method, reply=False, engine_chat=chat_id)
         await self.pacer.turn(chat_id)
         try:
             return await self._send(make_request, bot, method, reply=True, own_chat=True)
@@ -378,10 +382,17 @@ class FloodGateMiddleware(BaseRequestMiddleware):
         *,
         reply: bool,
         own_chat: bool = False,
+        engine_chat: int | None = None,
     ) -> Response[TelegramType]:
         """One request through the gate; a 429 pauses everything (unless `own_chat`: the
         caller handles it for its chat)."""
         sent = await self.gate.admit(reply=reply, tracked=True) if floods(method) else None
+        # The engine waited for the budget while replies went first: one may have gone to
+        # this very chat. Its message then waits out the chat's second, and leaves at the
+        # time the gate now records.
+        if engine_chat is not None and self.pacer is not None and sent is not None:
+            waited = await self.pacer.after_replies(engine_chat)
+            sent.at = self.gate.clock() if waited else sent.at
         try:
             return await make_request(bot, method)
         except TelegramRetryAfter as exc:
