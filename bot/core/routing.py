@@ -146,6 +146,7 @@ class RoutedDispatcher(Dispatcher):
         self._commands: set[str] = set()
         self._folded: set[str] = set()
         self._prefixes: set[tuple[str, str]] = set()
+        self._separators: set[str] = set()  # of the buttons' prefixes: one (":") in practice
         self._states: set[str | None] = set()
 
     def index_routes(self) -> None:
@@ -160,6 +161,7 @@ class RoutedDispatcher(Dispatcher):
                     self._commands.update(gate.commands or ())
                     self._folded.update(c.casefold() for c in gate.commands or ())
                     self._prefixes.update(gate.prefixes or ())
+                    self._separators.update(sep for sep, _ in gate.prefixes or ())
                     self._states.update(gate.states or ())
 
     def key(self, event: TelegramObject, raw_state: str | None) -> Key:
@@ -176,7 +178,8 @@ class RoutedDispatcher(Dispatcher):
         prefixes: frozenset[tuple[str, str]] = frozenset()
         if isinstance(event, CallbackQuery) and event.data is not None:
             data = event.data
-            prefixes = frozenset(p for p in self._prefixes if data.split(p[0], 1)[0] == p[1])
+            found = ((sep, data.split(sep, 1)[0]) for sep in self._separators)
+            prefixes = frozenset(pair for pair in found if pair in self._prefixes)
         state = raw_state if raw_state in self._states else UNKNOWN
         return Key(command, prefixes, state)
 

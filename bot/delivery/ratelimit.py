@@ -280,7 +280,7 @@ class ReplyPacer:
         self.chats.note(chat_id, at)
         if len(self._tat) > 1000:
             self._tat = {chat: due for chat, due in self._tat.items() if due > now}
-            self._last = {c: at for c, at in self._last.items() if at + self.interval > now}
+            self._last = {c: due for c, due in self._last.items() if due + self.interval > now}
         return at
 
     async def after_replies(self, chat_id: int) -> bool:
