@@ -147,8 +147,42 @@ async def test_an_engine_message_waits_for_a_reply_sent_after_it_was_scheduled()
     await pacer.turn(42)  # the reply
     replied = loop.time()
     await asyncio.sleep(pacer.interval / 2)
-    await pacer.after_replies(42)  # the engine's message to the same chat
+    await pacer.after_latest(42)  # the engine's message to the same chat
     assert loop.time() - replied >= pacer.interval - 0.01
     started = loop.time()
-    await pacer.after_replies(7)  # a chat nobody was answered in: no wait
+    await pacer.after_latest(7)  # a chat nobody was answered in: no wait
     assert loop.time() - started < 0.01
+
+
+async def test_an_engine_message_waits_for_the_one_before_it_to_the_same_chat() -> None:
+    """The engine took two slots a second apart for one chat, but the first request was
+    held up on its way (a busy CPU right after its slot): the second leaves a full interval
+    after the first came back, not 0.5 s after it reached Telegram."""
+    from aiogram.methods import SendMessage
+
+    from bot.delivery.ratelimit import ENGINE_SEND, ChatLimits, FloodGateMiddleware, ReplyPacer
+
+    loop = asyncio.get_running_loop()
+    pacer = ReplyPacer(ChatLimits(5.0, 20), 5.0, 1, clock=loop.time)
+    middleware = FloodGateMiddleware(FloodGate(30.0, clock=loop.time), pacer)
+    written: dict[str, float] = {}
+    answered: dict[str, float] = {}
+
+    async def make_request(_bot: object, method: SendMessage) -> object:
+        written[method.text] = loop.time()
+        await asyncio.sleep(0.3 if method.text == "first" else 0.0)  # on its way
+        answered[method.text] = loop.time()
+        return object()
+
+    async def engine_sends(text: str, chat_id: int, after: float) -> None:
+        await asyncio.sleep(after)
+        ENGINE_SEND.set(True)
+        await middleware(make_request, None, SendMessage(chat_id=chat_id, text=text))  # type: ignore[arg-type]
+
+    await asyncio.gather(
+        engine_sends("first", 42, 0.0),
+        engine_sends("second", 42, 0.1),  # its slot came while the first was on its way
+        engine_sends("elsewhere", 7, 0.1),  # another chat: no wait
+    )
+    assert written["second"] - answered["first"] >= pacer.interval - 0.01
+    assert written["elsewhere"] - written["first"] < 0.15

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Set while the delivery engine sends: its message to a chat waits after a reply sent there
-# since it chose the moment (ReplyPacer.after_replies). Other messages sent outside an update
-# (an error alert, the flood guard's answer) go as before.
+# since it chose the moment, and after its own previous one came back (ReplyPacer.after_latest).
+# Other messages sent outside an update (an error alert, the flood guard's answer) go as before.
 ENGINE_SEND: ContextVar[bool] = ContextVar("engine_send", default=False)
 
 # Aim a little under each published limit: requests reach Telegram with a few milliseconds of
@@ -55,6 +55,10 @@ YIELD_STEP = 0.005
 # so a request held up on its way (a busy CPU between the check and the write, a slow
 # network) can never land inside the same second as the ones after it.
 ARRIVAL_WINDOW = 1.0
+# How often an engine message checks whether the one before it to the same chat came back.
+FLIGHT_STEP = 0.01
+# The pacer forgets chats whose interval ran out once it remembers more than this many.
+PRUNE_AT = 1000
 
 
 class Sent:
@@ -264,7 +268,11 @@ class ReplyPacer:
         self.interval = 1.0 / (per_chat * MARGIN) if per_chat > 0 else 0.0
         self.tolerance = self.interval * max(burst - 1, 0)
         self._tat: dict[int, float] = {}
-        self._last: dict[int, float] = {}  # chat id -> when its latest reply is due
+        # chat id -> when its latest message reached Telegram at the latest (a reply's booked
+        # slot until it comes back, then the moment it came back)
+        self._last: dict[int, float] = {}
+        self._flying: dict[int, int] = {}  # chat id -> engine messages on their way to it
+        self._prune_at = PRUNE_AT
         # Redis, when several processes answer the same people (webhooks behind a proxy):
         # one person's consecutive updates may be handled by two processes, whose replies
         # must keep the chat's pace between them too.
@@ -278,29 +286,49 @@ class ReplyPacer:
         self._tat[chat_id] = max(at, tat) + self.interval
         self._last[chat_id] = max(at, self._last.get(chat_id, 0.0))
         self.chats.note(chat_id, at)
-        if len(self._tat) > 1000:
+        if len(self._tat) > PRUNE_AT:
             self._tat = {chat: due for chat, due in self._tat.items() if due > now}
-            self._last = {c: due for c, due in self._last.items() if due + self.interval > now}
         return at
 
-    async def after_replies(self, chat_id: int) -> bool:
+    async def after_latest(self, chat_id: int) -> bool:
         """An engine message to this chat waits a full interval after the chat's latest
-        reply: the engine chose its moment before that reply was booked (waiting for the
-        shared budget, where replies go first), and two messages within a second to one
-        chat earn a 429, which pauses every send of the bot. True if it had to wait."""
+        message reached Telegram: a reply booked while the engine waited for the shared
+        budget (replies go first), or the engine's own previous message, slowed on its way by
+        a busy CPU after its slot was taken. Two messages within a second to one chat earn a
+        429, which pauses every send of the bot. True if it had to wait."""
         waited = False
-        while (last := self._last.get(chat_id)) is not None:
-            wait = last + self.interval - self.clock()
-            if wait <= 0:
+        while True:
+            if self._flying.get(chat_id):
+                wait = FLIGHT_STEP  # it may reach Telegram any moment; its answer says when
+            elif (last := self._last.get(chat_id)) is not None:
+                wait = last + self.interval - self.clock()
+                if wait <= 0:
+                    break
+            else:
                 break
             await asyncio.sleep(wait)
             waited = True
         return waited
 
+    def leaving(self, chat_id: int) -> None:
+        """An engine message to this chat is written now (see `after_latest`)."""
+        self._flying[chat_id] = self._flying.get(chat_id, 0) + 1
+
+    def landed(self, chat_id: int) -> None:
+        """The engine message written by `leaving` came back (sent or refused)."""
+        left = self._flying.pop(chat_id, 1) - 1
+        if left > 0:
+            self._flying[chat_id] = left
+        self.replied(chat_id)
+
     def replied(self, chat_id: int) -> None:
-        """A reply to this chat came back from Telegram: it arrived there by now, so the
-        engine's next message counts its interval from here (the booking was earlier)."""
-        self._last[chat_id] = max(self.clock(), self._last.get(chat_id, 0.0))
+        """A message to this chat came back from Telegram: it arrived there by now, so the
+        engine's next message counts its interval from here (a reply's booking was earlier)."""
+        now = self.clock()
+        self._last[chat_id] = max(now, self._last.get(chat_id, 0.0))
+        if len(self._last) > self._prune_at:  # chats whose interval has run out
+            self._last = {c: at for c, at in self._last.items() if at + self.interval > now}
+            self._prune_at = max(PRUNE_AT, 2 * len(self._last))
 
     async def turn(self, chat_id: int) -> None:
         """Book this chat's next slot and wait for it (callers are served in order)."""
@@ -360,7 +388,7 @@ class FloodGateMiddleware(BaseRequestMiddleware):
         if not reply:
             if not ENGINE_SEND.get():
                 return await self._send(make_request, bot, method, reply=False)
-            await self.pacer.after_replies(chat_id)
+            await self.pacer.after_latest(chat_id)
             return await self._send(make_request, bot, method, reply=False, engine_chat=chat_id)
         await self.pacer.turn(chat_id)
         try:
@@ -390,9 +418,11 @@ class FloodGateMiddleware(BaseRequestMiddleware):
         # The engine waited for the budget while replies went first: one may have gone to
         # this very chat. Its message then waits out the chat's second, and leaves at the
         # time the gate now records.
-        if engine_chat is not None and self.pacer is not None and sent is not None:
-            waited = await self.pacer.after_replies(engine_chat)
-            sent.at = self.gate.clock() if waited else sent.at
+        pacer = self.pacer if engine_chat is not None else None
+        if pacer is not None and engine_chat is not None:
+            if await pacer.after_latest(engine_chat) and sent is not None:
+                sent.at = self.gate.clock()
+            pacer.leaving(engine_chat)
         try:
             return await make_request(bot, method)
         except TelegramRetryAfter as exc:
@@ -404,6 +434,8 @@ class FloodGateMiddleware(BaseRequestMiddleware):
         finally:
             if sent is not None:
                 sent.done = self.gate.clock()
+            if pacer is not None and engine_chat is not None:
+                pacer.landed(engine_chat)
 
 
 def build_gate(settings: Settings) -> FloodGate:
