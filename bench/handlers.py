@@ -327,7 +327,11 @@ async def reset_redis(url: str) -> None:
 
 
 def spec(kind: str, user: int, world: World, rng: random.Random) -> dict[str, Any]:
-    """One update of a kind, as the burst fake takes it."""
+    """One update of a kind, as the burst fake takes it (which ignores the "kind" key)."""
+    return {**_spec(kind, user, world, rng), "kind": kind}
+
+
+def _spec(kind: str, user: int, world: World, rng: random.Random) -> dict[str, Any]:
     from bot.groups.callbacks import GroupCb
     from bot.polls.views import VoteCb
 
@@ -375,6 +379,7 @@ class Outcome:
     latencies: list[float]  # queued at the fake to answered
     cpu: float = 0.0
     in_bot: list[float] = field(default_factory=list)  # handed to the bot to answered
+    by_kind: dict[str, list[float]] = field(default_factory=dict)  # in_bot, by update kind
 
     @property
     def rate(self) -> float:
@@ -413,6 +418,11 @@ async def run_burst(
     first = min((results[i][0] for i in expected if i in results), default=0.0)
     last = max((entry[1] for entry in done), default=first)
     failed = sum(1 for entry in done if entry[2]) + (len(expected) - len(done))
+    by_kind: dict[str, list[float]] = {}
+    for update_id, one in zip(ids, specs, strict=True):
+        entry = results.get(update_id)
+        if entry is not None and entry[1] is not None and entry[3] is not None:
+            by_kind.setdefault(one.get("kind", "?"), []).append(entry[1] - entry[3])
     return Outcome(
         pushed=len(expected),
         answered=len(done),
@@ -421,6 +431,7 @@ async def run_burst(
         latencies=[entry[1] - entry[0] for entry in done],
         cpu=cpu,
         in_bot=[entry[1] - entry[3] for entry in done if entry[3] is not None],
+        by_kind=by_kind,
     )
 
 
@@ -865,6 +876,10 @@ def report_load(load: dict[str, Any]) -> str:
             ms(o, o.in_bot),
             "p99 <= 50 ms",
             verdict(o.percentile(0.99, o.in_bot) <= 0.05),
+        ),
+        *(
+            (f"     {k} ({share} %)", ms(e, e.by_kind.get(k)), ms(o, o.by_kind.get(k)), "", "")
+            for k, share in LOAD_MIX
         ),
         ("   p50 / p99, queued at the fake -> answer (+ network)", ms(e), ms(o), "", ""),
         ("   messages sent per second (all)", "", f"{load['sends_per_s']:.1f}", "<= 30", ""),

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, DateTime, MetaData, TypeDecorator, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
+from sqlalchemy.sql import Executable
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -55,6 +56,9 @@ class Base(DeclarativeBase):
 T = TypeVar("T")
 READS = "reads"  # session.info key: answers read once in this transaction, until it writes
 KEPT = "kept"  # session.info key: rows this update wrote and will read back
+# Execution option: nobody reads this write's result, so SQLite's driver may send it with the
+# transaction's next statement or its COMMIT (bot.core.sqlite_driver); elsewhere it runs now.
+WRITE_LATER = "write_later"
 
 
 async def read_once(session: AsyncSession, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
@@ -75,6 +79,12 @@ def keep(session: AsyncSession, row: Any) -> None:
 def kept(session: AsyncSession, model: type[T]) -> list[T]:
     """The rows of `model` this update kept (see `keep`)."""
     return [row for row in session.info.get(KEPT, ()) if isinstance(row, model)]
+
+
+async def write_later(session: AsyncSession, statement: Executable) -> None:
+    """Run a write whose result is not needed; an error in it surfaces with the
+    transaction's next statement or its commit."""
+    await session.execute(statement, execution_options={WRITE_LATER: True})
 
 
 def remember(session: AsyncSession, key: Hashable, value: Any) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.core.db import create_engine, create_sessionmaker
 from bot.core.sqlite_driver import OneTripDBAPI
+from models.base import WRITE_LATER
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ async def test_a_read_costs_one_trip_and_its_end_none(engine: Any, trips: list[s
     assert trips == ["_statement"]  # no cursor, fetch or close trips; no commit or rollback
 
 
-async def test_a_write_is_begun_written_and_committed_in_three_trips(
+async def test_a_write_is_begun_written_and_committed_in_two_trips(
     engine: Any, trips: list[str]
 ) -> None:
     sessions = create_sessionmaker(engine)
@@ -63,7 +64,7 @@ async def test_a_write_is_begun_written_and_committed_in_three_trips(
     async with sessions() as session, session.begin():
         result = await session.execute(text("INSERT INTO notes (body) VALUES ('a')"))
         assert result.rowcount == 1  # counts come back with the statement
-    assert trips == ["_statement", "_statement", "_end"]  # BEGIN IMMEDIATE, INSERT, COMMIT
+    assert trips == ["_statement", "_end"]  # BEGIN IMMEDIATE with the INSERT, COMMIT
     async with sessions() as session:
         assert (await session.execute(text("SELECT body FROM notes"))).scalars().all() == ["a"]
 
@@ -134,3 +135,77 @@ async def test_a_failed_write_rolls_back_and_opens_the_gate(engine: Any) -> None
         await asyncio.wait_for(
             session.execute(text("INSERT INTO notes (id, body) VALUES (2, 'two')")), 5
         )
+
+
+LATER = {WRITE_LATER: True}
+
+
+async def test_a_write_nobody_reads_goes_with_the_commit(engine: Any, trips: list[str]) -> None:
+    """The writer is held for two trips, not three: the second INSERT rides with COMMIT."""
+    sessions = create_sessionmaker(engine)
+    async with sessions() as session:
+        await session.execute(text("SELECT 1"))
+    trips.clear()
+    async with sessions() as session, session.begin():
+        await session.execute(text("INSERT INTO notes (id, body) VALUES (1, 'a')"))
+        await session.execute(
+            text("INSERT INTO notes (id, body) VALUES (2, 'b')"), execution_options=LATER
+        )
+    assert trips == ["_statement", "_end"]
+    async with sessions() as session:
+        bodies = (await session.execute(text("SELECT body FROM notes ORDER BY id"))).scalars()
+        assert bodies.all() == ["a", "b"]
+
+
+async def test_a_later_write_is_seen_by_the_next_statement_of_its_transaction(
+    engine: Any, trips: list[str]
+) -> None:
+    sessions = create_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        await session.execute(
+            text("INSERT INTO notes (body) VALUES ('a')"), execution_options=LATER
+        )
+        assert trips == []  # nothing sent yet: BEGIN IMMEDIATE and the INSERT wait
+        seen = (await session.execute(text("SELECT body FROM notes"))).scalars().all()
+        assert seen == ["a"]
+        assert trips == ["_statement"]
+        await session.rollback()
+    async with sessions() as session:
+        assert (await session.execute(text("SELECT count(*) FROM notes"))).scalar() == 0
+
+
+async def test_a_later_write_rolled_back_never_reaches_sqlite(
+    engine: Any, trips: list[str]
+) -> None:
+    sessions = create_sessionmaker(engine)
+    async with sessions() as session:
+        await session.execute(
+            text("INSERT INTO notes (body) VALUES ('a')"), execution_options=LATER
+        )
+        await session.rollback()
+    assert trips == []
+    async with sessions() as session, session.begin():  # the gate was never taken
+        await asyncio.wait_for(session.execute(text("INSERT INTO notes (body) VALUES ('b')")), 5)
+    async with sessions() as session:
+        assert (await session.execute(text("SELECT body FROM notes"))).scalars().all() == ["b"]
+
+
+async def test_a_later_write_that_fails_fails_the_commit_and_keeps_nothing(engine: Any) -> None:
+    sessions = create_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        await session.execute(text("INSERT INTO notes (id, body) VALUES (1, 'one')"))
+    async with sessions() as session:
+        await session.execute(text("INSERT INTO notes (id, body) VALUES (2, 'two')"))
+        await session.execute(
+            text("INSERT INTO notes (id, body) VALUES (1, 'again')"), execution_options=LATER
+        )
+        with pytest.raises(Exception, match="UNIQUE"):
+            await session.commit()
+        await session.rollback()
+    async with sessions() as session, session.begin():  # would wait forever on a stuck gate
+        await asyncio.wait_for(
+            session.execute(text("INSERT INTO notes (id, body) VALUES (3, 'three')")), 5
+        )
+    async with sessions() as session:
+        bodies = (await session.execute(text("SELECT body FROM notes ORDER BY id"))).scalars()
+        assert bodies.all() == ["one", "three"]  # 'two' went back with the failed commit

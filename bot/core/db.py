@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
-from bot.core.sqlite_driver import OneTripDBAPI
-from models.base import READS
+from bot.core.sqlite_driver import OneTripCursor, OneTripDBAPI
+from models.base import READS, WRITE_LATER
 
 BUSY_TIMEOUT = 30  # seconds a SQLite writer waits for another before "database is locked"
 MIGRATIONS = Path(__file__).resolve().parents[2] / "models" / "migrations"
@@ -88,7 +88,11 @@ def take_over_sqlite_transactions(engine: AsyncEngine) -> None:
         conn.info["sqlite_begun"] = False
 
     @event.listens_for(sync_engine, "before_cursor_execute")
-    def _begin_before_write(conn: Connection, cursor: Any, statement: str, *_args: Any) -> None:
+    def _begin_before_write(
+        conn: Connection, cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+    ) -> None:
+        if isinstance(cursor, OneTripCursor) and context.execution_options.get(WRITE_LATER):
+            cursor.later = True  # OneTripCursor: goes with the next statement, or the COMMIT
         if conn.info.get("sqlite_begun", True) or not conn.in_transaction():
             return
         if statement.lstrip()[:7].upper().startswith(READ_ONLY):

@@ -25,7 +25,7 @@ from bot.polls.ballot_box import (
 from bot.polls.closing import check_closing
 from bot.polls.tally import Tally, count_cells, tally, tally_cells
 from models.audit import AuditAction, record_for_groups
-from models.base import hold_if, keep
+from models.base import hold_if, keep, write_later
 from models.group import (
     GroupMembership,
     GroupRole,
@@ -537,9 +537,9 @@ async def cast_vote(
             "reason_versions": versions,
             "voted_at": now,
         }
-        # One plain INSERT (the unit of work costs more than the statement); the answer shown
-        # right after is this one, kept in memory.
-        await session.execute(insert(cast(Table, NamedVote.__table__)).values(answer))
+        # One plain INSERT (the unit of work costs more than the statement), sent with the
+        # commit; the answer shown right after is this one, kept in memory.
+        await write_later(session, insert(cast(Table, NamedVote.__table__)).values(answer))
         keep(session, NamedVote(**answer))
     await session.flush()
     return VoteResult.RECORDED
