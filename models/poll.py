@@ -21,6 +21,7 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    literal,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -393,14 +394,25 @@ async def member_in_audience(session: AsyncSession, poll: Poll, member: Member) 
 
 
 async def add_participation(session: AsyncSession, poll_id: int, member_id: int) -> bool:
-    """Note that the member answered; False when they already had (one statement)."""
+    """Note that the member answered, if the poll is still open: False when it is not, or
+    when they already had answered. One statement, which also holds the poll until commit:
+    a close at the same moment waits for this answer (and counts it), or this one sees the
+    poll closed. (SQLite: the INSERT waits for the writer, then reads the latest commit;
+    PostgreSQL: FOR SHARE waits for a close in progress and reads its outcome.)"""
     from sqlalchemy.dialects import postgresql, sqlite
 
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     table = Participation.__table__
+    polls = Poll.__table__
+    still_open = (
+        select(polls.c.id)
+        .where(polls.c.id == poll_id, polls.c.status == PollStatus.OPEN)
+        .with_for_update(read=True)
+    )
+    row = select(literal(poll_id), literal(member_id)).where(exists(still_open))
     statement = (
         dialect.insert(table)
-        .values(poll_id=poll_id, member_id=member_id)
+        .from_select(["poll_id", "member_id"], row)
         .on_conflict_do_nothing()
         .returning(table.c.poll_id)
     )

@@ -460,6 +460,15 @@ async def check_vote(
     return None
 
 
+async def still_open(session: AsyncSession, poll: Poll) -> bool:
+    """Hold the poll's row until commit and say whether it is still open (a close running
+    at the same moment waits for this transaction, or this one sees the poll closed)."""
+    if await hold_if(session, Poll.status, poll.id, Poll.status == PollStatus.OPEN):
+        return True
+    await session.refresh(poll, ["status"])
+    return False
+
+
 async def cast_vote(
     session: AsyncSession,
     poll: Poll | None,
@@ -477,23 +486,22 @@ async def cast_vote(
     if refused is not None:
         return refused
     assert poll is not None
-    # Hold the poll row until commit: a close running at the same moment waits for this vote
-    # (and counts it), or this vote waits for the close and is refused.
-    if not await hold_if(session, Poll.status, poll.id, Poll.status == PollStatus.OPEN):
-        await session.refresh(poll, ["status"])
-        return VoteResult.CLOSED
     given = reason is not None and bool(reason.text or reason.voice_file_id)
     if not asks_reason(poll, choices) or not given:
         if needs_reason(poll, choices):
-            return VoteResult.REASON_NEEDED
+            open_now = await still_open(session, poll)
+            return VoteResult.REASON_NEEDED if open_now else VoteResult.CLOSED
         reason = None
     text = reason.text if reason else None
     voice = reason.voice_file_id if reason else None
     versions = (reason.versions or None) if reason and text else None
-    # A first answer (the usual case) is one insert: the participation row says whether
-    # there is an answer to change.
+    # A first answer in an open poll (the usual case) is one insert, which holds the poll
+    # until commit: a close at the same moment waits for this vote (and counts it), or this
+    # vote sees the poll closed. Otherwise the poll's row tells which it was.
     first = await add_participation(session, poll.id, member.id)
     if not first:
+        if not await still_open(session, poll):
+            return VoteResult.CLOSED
         if poll.anonymous:
             return VoteResult.ALREADY_VOTED
         vote = await named_vote(session, poll.id, member.id)
@@ -639,8 +647,7 @@ async def seal_ballots(session: AsyncSession, poll: Poll) -> None:
 async def close_poll(session: AsyncSession, poll: Poll, now: datetime, key: bytes) -> bool:
     """Close an open poll once; returns False when it was already closed. `key`: the privacy
     key, which opens a secret poll's pool and sealed comments."""
-    if not await hold_if(session, Poll.status, poll.id, Poll.status == PollStatus.OPEN):
-        await session.refresh(poll, ["status"])
+    if not await still_open(session, poll):
         return False
     poll.status = PollStatus.CLOSED
     poll.closed_at = now
