@@ -80,30 +80,6 @@ async def test_a_reply_takes_the_next_place_before_the_engine() -> None:
     assert order == ["reply", "engine"]
 
 
-async def test_while_people_are_answered_the_engine_leaves_places_for_replies() -> None:
-    """A broadcast at full rate fills the window; with a reply in the last seconds the engine
-    stops short of it, and the next reply goes at once instead of waiting for a place."""
-    loop = asyncio.get_running_loop()
-    gate = FloodGate(30.0, clock=loop.time)
-    assert gate.reserve == 3
-    for _ in range(30):  # nobody answered lately: the engine may take every place
-        assert await asyncio.wait_for(gate.admit(), 0.01) is not None
-    await asyncio.sleep(WINDOW + 0.01)
-    await gate.admit(reply=True)
-    started = loop.time()
-    for _ in range(26):  # 27 places with the reply: the engine's last one is the 27th
-        await gate.admit()
-    assert loop.time() - started < 0.01
-    engine = asyncio.create_task(gate.admit())
-    await asyncio.sleep(0.05)
-    assert not engine.done()  # held back: the last 3 places are the replies'
-    await asyncio.wait_for(gate.admit(reply=True), 0.01)
-    await asyncio.wait_for(gate.admit(reply=True), 0.01)
-    await asyncio.wait_for(gate.admit(reply=True), 0.01)
-    assert not engine.done()
-    await asyncio.wait_for(engine, WINDOW + 0.1)
-
-
 async def test_a_reply_spends_a_slot_of_the_engine_budget() -> None:
     gate = FloodGate(10.0)
     assert gate.delay() == 0

@@ -55,11 +55,6 @@ YIELD_STEP = 0.005
 # so a request held up on its way (a busy CPU between the check and the write, a slow
 # network) can never land inside the same second as the ones after it.
 ARRIVAL_WINDOW = 1.0
-# While people are being answered (a reply within the last REPLY_ACTIVE seconds), the engine
-# leaves this share of the window's places free, so the next reply finds one at once instead
-# of waiting for the broadcast's oldest send to age out.
-REPLY_RESERVE = 0.1
-REPLY_ACTIVE = 2.0
 # How often an engine message checks whether the one before it to the same chat came back.
 FLIGHT_STEP = 0.01
 # The pacer forgets chats whose interval ran out once it remembers more than this many.
@@ -165,8 +160,6 @@ class FloodGate:
         self.recent: deque[Sent] = deque(maxlen=max(1, int(rate))) if rate > 0 else deque()
         self.held = 0  # requests the last check had to hold back (a sign of stalls)
         self.replies_waiting = 0
-        self.reserve = max(1, int(rate * REPLY_RESERVE)) if rate >= 2 else 0
-        self.last_reply = float("-inf")
 
     def pause(self, seconds: float) -> None:
         """Telegram said retry_after: nobody in this process sends until then."""
@@ -206,7 +199,7 @@ class FloodGate:
             self.replies_waiting += 1
         try:
             while True:
-                wait = self._window_wait(reply)
+                wait = self._window_wait()
                 if wait <= 0 and (reply or not self.replies_waiting):
                     break
                 held = True
@@ -218,23 +211,17 @@ class FloodGate:
         now = self.clock()
         sent = Sent(now, tracked=tracked)
         self.recent.append(sent)
-        if reply:
-            self.last_reply = now
-            if self.bucket is not None:
-                self.bucket.take(max(now, self.bucket.tat))  # the engine's next slot moves back
+        if reply and self.bucket is not None:
+            self.bucket.take(max(now, self.bucket.tat))  # the engine's next slot moves back
         return sent
 
-    def _window_wait(self, reply: bool = False) -> float:
-        """Seconds until the window has room for one more request (for the engine, while
-        people are being answered, room beside the places kept for replies)."""
-        now = self.clock()
-        places = self.recent.maxlen or 0
-        if not reply and now - self.last_reply < REPLY_ACTIVE:
-            places -= self.reserve
-        if len(self.recent) < places:
+    def _window_wait(self) -> float:
+        """Seconds until the window has room for one more request."""
+        if len(self.recent) < (self.recent.maxlen or 0):
             return 0.0
-        first = self.recent[len(self.recent) - places]
+        first = self.recent[0]
         due = first.at + WINDOW
+        now = self.clock()
         if first.tracked:
             # Still on its way, it may reach Telegram any moment (up to a second late: past
             # that it is an upload or a stall, and holding every other send would cost more).
