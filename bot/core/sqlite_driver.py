@@ -17,8 +17,9 @@ Held writers: each trip while the writer is held is a wait for the event loop, w
 is busy with other updates, and every other writer waits meanwhile. So `BEGIN IMMEDIATE` goes
 with the transaction's first statement, and a write whose result nobody reads (executed with
 `models.base.write_later`) goes with the next statement or the COMMIT: a first named
-vote holds the writer for two trips instead of four. The statements run in the same order in
-the same transaction; an error in a later write surfaces at the statement it went with.
+vote holds the writer for one trip (its participation's insert) instead of four. The
+statements run in the same order in the same transaction; an error in a later write surfaces
+at the statement it went with.
 """
 
 from __future__ import annotations
