@@ -91,8 +91,10 @@ def take_over_sqlite_transactions(engine: AsyncEngine) -> None:
     def _begin_before_write(
         conn: Connection, cursor: Any, statement: str, _params: Any, context: Any, _many: bool
     ) -> None:
-        if isinstance(cursor, OneTripCursor) and context.execution_options.get(WRITE_LATER):
-            cursor.later = True  # OneTripCursor: goes with the next statement, or the COMMIT
+        # (context is None for SQLAlchemy's own statements, which are never held back)
+        later = context is not None and context.execution_options.get(WRITE_LATER)
+        if later and isinstance(cursor, OneTripCursor):
+            cursor.later = True  # goes with the next statement, or the COMMIT
         if conn.info.get("sqlite_begun", True) or not conn.in_transaction():
             return
         if statement.lstrip()[:7].upper().startswith(READ_ONLY):

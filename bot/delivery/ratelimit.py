@@ -416,10 +416,11 @@ class FloodGateMiddleware(BaseRequestMiddleware):
         caller handles it for its chat)."""
         sent = await self.gate.admit(reply=reply, tracked=True) if floods(method) else None
         # The engine waited for the budget while replies went first: one may have gone to
-        # this very chat. Its message then waits out the chat's second, and leaves at the
-        # time the gate now records.
+        # this very chat, or its own previous message there may still be on its way. Its
+        # message then waits out the chat's second, and leaves at the time the gate now
+        # records; while it is in flight, the next one to the chat waits for it.
         pacer = self.pacer if engine_chat is not None else None
-        if pacer is not None and engine_chat is not None:
+        if pacer is not None and engine_chat is not None:  # (both: for the type checker)
             if await pacer.after_latest(engine_chat) and sent is not None:
                 sent.at = self.gate.clock()
             pacer.leaving(engine_chat)
