@@ -87,6 +87,39 @@ async def test_a_reply_spends_a_slot_of_the_engine_budget() -> None:
     assert gate.delay() > 0.09  # the engine's next send moved back by one interval
 
 
+async def test_while_people_are_answered_the_engine_leaves_places_free_for_replies() -> None:
+    """A reply finds a place at once instead of waiting for the broadcast's oldest send to
+    age out; the engine's share comes back once nobody has been answered for a while."""
+    gate = FloodGate(10.0)
+    await gate.admit(reply=True)
+    assert gate.reserve() == 2  # half of the one reply in the last second, and the headroom
+    started = time.monotonic()
+    for _ in range(7):  # 1 reply + 7 engine sends: 2 places of 10 stay free
+        await gate.admit()
+    assert time.monotonic() - started < 0.1
+    engine = asyncio.create_task(gate.admit())
+    await asyncio.sleep(0.2)
+    assert not engine.done()  # the engine waits beside the places kept...
+    started = time.monotonic()
+    await gate.admit(reply=True)
+    await gate.admit(reply=True)
+    assert time.monotonic() - started < 0.05  # ...which the next replies take at once
+    await engine
+    assert time.monotonic() - started >= WINDOW - 0.25  # the engine went once places freed
+
+
+def test_the_engine_takes_every_place_again_once_nobody_is_being_answered() -> None:
+    now = [100.0]
+    gate = FloodGate(30.0, clock=lambda: now[0])
+    assert gate.reserve() == 0
+    asyncio.run(gate.admit(reply=True))
+    assert gate.reserve() == 1 + 3  # half of one reply, rounded up, and 10 % of 30
+    now[0] += 1.5
+    assert gate.reserve() == 3  # no reply within the last second: the headroom alone
+    now[0] += 2.0
+    assert gate.reserve() == 0  # nobody answered for REPLY_ACTIVE seconds
+
+
 async def test_a_request_answered_late_holds_the_next_until_a_second_after_its_answer() -> None:
     """Telegram counts arrivals: one held up on its way (a busy CPU, a slow network) may
     arrive late, so the request `rate` places after it waits a second after its answer."""
