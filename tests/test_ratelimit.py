@@ -6,6 +6,8 @@ import asyncio
 import itertools
 import time
 
+import pytest
+
 from bot.delivery.ratelimit import MARGIN, WINDOW, ChatLimits, FloodGate, TokenBucket
 
 
@@ -132,6 +134,36 @@ async def test_a_request_answered_late_holds_the_next_until_a_second_after_its_a
         one.done = gate.clock()  # answered 0.3 s after it left
     await gate.admit(tracked=True)
     assert time.monotonic() - started >= 1.3 - 0.01
+
+
+def test_a_place_is_held_a_second_after_the_answer_less_the_usual_round_trip() -> None:
+    """At 100 ms round trips the window's places free a second after each request left, not
+    a second after its answer (the broadcast ran at 91 % of the limit); a request answered
+    later than usual (a stall) still holds its place until a second after that answer, less
+    the usual round trip."""
+    from bot.delivery.ratelimit import RTT_TRUSTED, Sent
+
+    now = [0.0]
+    gate = FloodGate(3.0, clock=lambda: now[0])
+
+    def answered_after(round_trip: float) -> Sent:
+        sent = Sent(now[0], tracked=True)
+        now[0] += round_trip
+        gate.answered(sent)
+        return sent
+
+    for _ in range(RTT_TRUSTED - 1):
+        answered_after(0.1)
+    assert gate.min_round_trip == 0  # not trusted yet: a place is held a second after answers
+    answered_after(0.1)
+    assert gate.min_round_trip == pytest.approx(0.1)
+    left = now[0]
+    gate.recent.extend(answered_after(0.1) for _ in range(3))
+    assert gate._window_wait() == pytest.approx(left + WINDOW - now[0])
+    gate.recent.clear()
+    left = now[0]
+    gate.recent.extend(answered_after(0.4) for _ in range(3))  # a stall on the way
+    assert gate._window_wait() == pytest.approx(1.0 - 0.1 + 0.4 - (now[0] - left))
 
 
 class SharedSlots:
