@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 
@@ -108,6 +109,24 @@ async def test_while_people_are_answered_the_engine_leaves_places_free_for_repli
     assert time.monotonic() - started < 0.05  # ...which the next replies take at once
     await engine
     assert time.monotonic() - started >= WINDOW - 0.25  # the engine went once places freed
+
+
+async def test_the_engine_keeps_a_share_of_the_window_however_fast_people_are_answered() -> None:
+    """Replies taking most of the window do not stop a broadcast or a reminder: the engine
+    may still hold a tenth of the places."""
+    gate = FloodGate(10.0)
+    for _ in range(8):  # eight replies within a second: five places kept, all taken
+        await gate.admit(reply=True)
+    assert gate.reserve() == 5
+    started = time.monotonic()
+    await gate.admit()  # the engine's one place of ten
+    assert time.monotonic() - started < 0.05
+    engine = asyncio.create_task(gate.admit())
+    await asyncio.sleep(0.2)
+    assert not engine.done()  # a second one waits for places to free
+    engine.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await engine
 
 
 def test_the_engine_takes_every_place_again_once_nobody_is_being_answered() -> None:

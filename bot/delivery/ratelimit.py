@@ -67,10 +67,12 @@ RTT_TRUSTED = 30
 # While people are being answered (a reply within the last REPLY_ACTIVE seconds), the engine
 # leaves free half as many places of the window as replies took within the last second, and
 # this share of the places more: the next reply finds a place at once instead of waiting for
-# the broadcast's oldest send to age out. The engine always keeps one place. (A reply finds
-# no place when replies outpace the places freeing by more than the room left: the room must
-# grow with the replies' pace; at 20 replies a second it leaves the engine a few places.)
+# the broadcast's oldest send to age out. (A reply finds no place when replies outpace the
+# places freeing by more than the room left: the room must grow with the replies' pace.)
 REPLY_HEADROOM = 0.1
+# Whatever the replies' pace, the engine may hold this share of the window's places (when
+# they are free): a broadcast or a meeting's reminder goes on, slower, while people tap.
+ENGINE_FLOOR = 0.1
 REPLY_ACTIVE = 3.0
 # The engine's request looks again this often while it waits behind places kept for replies
 # (the reserve shrinks as people stop tapping).
@@ -84,12 +86,13 @@ PRUNE_AT = 1000
 class Sent:
     """One request let through by the last check: when it left and when its answer came."""
 
-    __slots__ = ("at", "done", "tracked")
+    __slots__ = ("at", "done", "reply", "tracked")
 
-    def __init__(self, at: float, *, tracked: bool) -> None:
+    def __init__(self, at: float, *, tracked: bool, reply: bool = False) -> None:
         self.at = at
         self.done: float | None = None
         self.tracked = tracked
+        self.reply = reply
 
 
 class TokenBucket:
@@ -185,6 +188,7 @@ class FloodGate:
         self.replies_waiting = 0
         self.reply_times: deque[float] = deque()  # replies let through in the last REPLY_ACTIVE
         self.headroom = max(1, math.ceil(rate * REPLY_HEADROOM)) if rate >= 2 else 0
+        self.floor = max(1, math.ceil(rate * ENGINE_FLOOR)) if rate > 0 else 0
         # Engine requests wait for the window one at a time: the rest queue behind the first
         # instead of all waking each time a place frees and all but one going back to sleep.
         self._engine_line = asyncio.Lock()
@@ -232,7 +236,7 @@ class FloodGate:
                 held = await self._engine_place()
         self.held += held
         now = self.clock()
-        sent = Sent(now, tracked=tracked)
+        sent = Sent(now, tracked=tracked, reply=reply)
         self.recent.append(sent)
         if reply:
             self.reply_times.append(now)
@@ -300,19 +304,25 @@ class FloodGate:
         if not times:
             return 0
         lately = sum(1 for at in times if at > now - ARRIVAL_WINDOW)
-        return min(math.ceil(lately / 2) + self.headroom, (self.recent.maxlen or 1) - 1)
+        return min(math.ceil(lately / 2) + self.headroom, self.recent.maxlen or 0)
 
     def _reserve_wait(self) -> float:
-        """Seconds until the engine's share of the window has room (rechecked often: the
-        reserve shrinks as replies age)."""
+        """Seconds until the engine's share of the window has room: beside the places kept
+        for replies, or within its floor (rechecked often: the reserve shrinks as replies
+        age, and the engine's own places free)."""
         reserve = self.reserve()
         if not reserve:
             return 0.0
-        places = (self.recent.maxlen or 0) - reserve
         now = self.clock()
-        dues = sorted(due for sent in self.recent if (due := self._due(sent, now)) > now)
-        if len(dues) < places:
+        live = [(due, sent.reply) for sent in self.recent if (due := self._due(sent, now)) > now]
+        if sum(1 for _, reply in live if not reply) < self.floor:
             return 0.0
+        places = (self.recent.maxlen or 0) - reserve
+        if len(live) < places:
+            return 0.0
+        if places <= 0:
+            return RESERVE_RECHECK
+        dues = sorted(due for due, _ in live)
         return min(dues[len(dues) - places] - now, RESERVE_RECHECK)
 
     async def wait_unpaused(self) -> None:
