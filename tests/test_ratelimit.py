@@ -113,13 +113,13 @@ async def test_while_people_are_answered_the_engine_leaves_places_free_for_repli
 
 async def test_the_engine_keeps_a_share_of_the_window_however_fast_people_are_answered() -> None:
     """Replies taking most of the window do not stop a broadcast or a reminder: the engine
-    may still hold a tenth of the places."""
+    may still hold one of the places."""
     gate = FloodGate(10.0)
     for _ in range(8):  # eight replies within a second: five places kept, all taken
         await gate.admit(reply=True)
     assert gate.reserve() == 5
     started = time.monotonic()
-    await gate.admit()  # the engine's one place of ten
+    await gate.admit()  # the engine's one place
     assert time.monotonic() - started < 0.05
     engine = asyncio.create_task(gate.admit())
     await asyncio.sleep(0.2)
