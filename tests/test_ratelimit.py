@@ -238,29 +238,6 @@ async def test_an_engine_message_waits_for_a_reply_sent_after_it_was_scheduled()
     assert loop.time() - started < 0.01
 
 
-async def test_a_reply_waits_out_the_interval_after_a_broadcast_message_to_its_chat() -> None:
-    """A notice reached the person a moment ago and they tap at once: the answer waits until
-    the chat's second has passed instead of earning a 429 (seen in the load benchmark)."""
-    from bot.delivery.ratelimit import ChatLimits, ReplyPacer
-
-    loop = asyncio.get_running_loop()
-    pacer = ReplyPacer(ChatLimits(5.0, 20), 5.0, 1, clock=loop.time)
-    pacer.leaving(42)  # the engine's message on its way
-    reply = asyncio.create_task(pacer.turn(42))
-    await asyncio.sleep(0.1)
-    assert not reply.done()  # waits for it to come back...
-    pacer.landed(42)
-    landed = loop.time()
-    await reply
-    assert loop.time() - landed >= pacer.interval - 0.01  # ...and a full interval after
-    started = loop.time()
-    await pacer.turn(42)  # the next reply keeps the chat's pace after this late one
-    assert loop.time() - started >= pacer.interval - 0.01
-    started = loop.time()
-    await pacer.turn(7)  # a chat the engine did not write to: no wait
-    assert loop.time() - started < 0.01
-
-
 async def test_an_engine_message_waits_for_the_one_before_it_to_the_same_chat() -> None:
     """The engine took two slots a second apart for one chat, but the first request was
     held up on its way (a busy CPU right after its slot): the second leaves a full interval

@@ -349,9 +349,8 @@ def paused(method: TelegramMethod[Any]) -> bool:
 class ReplyPacer:
     """Handlers' messages keep to each chat's pace (SEND_RATE_PER_CHAT, after `burst` at
     once), and the engine's next message to that chat waits its turn after them: a person
-    who keeps the bot talking never earns a 429, which would pause every send. A reply to a
-    chat the engine has just written to waits out that message's interval too (a 429 would
-    hold it longer: seen once in 3,000 updates beside a fan-out)."""
+    who keeps the bot talking never earns a 429, which would pause every send. (A reply is
+    not held for a broadcast just sent to the chat: people are answered first.)"""
 
     def __init__(
         self,
@@ -371,7 +370,6 @@ class ReplyPacer:
         # slot until it comes back, then the moment it came back)
         self._last: dict[int, float] = {}
         self._flying: dict[int, int] = {}  # chat id -> engine messages on their way to it
-        self._engine_last: dict[int, float] = {}  # chat id -> when the engine's latest came back
         self._prune_at = PRUNE_AT
         # Redis, when several processes answer the same people (webhooks behind a proxy):
         # one person's consecutive updates may be handled by two processes, whose replies
@@ -419,12 +417,6 @@ class ReplyPacer:
         left = self._flying.pop(chat_id, 1) - 1
         if left > 0:
             self._flying[chat_id] = left
-        now = self.clock()
-        self._engine_last[chat_id] = now
-        if len(self._engine_last) > PRUNE_AT:
-            self._engine_last = {
-                c: at for c, at in self._engine_last.items() if at + self.interval > now
-            }
         self.replied(chat_id)
 
     def replied(self, chat_id: int) -> None:
@@ -437,34 +429,13 @@ class ReplyPacer:
             self._prune_at = max(PRUNE_AT, 2 * len(self._last))
 
     async def turn(self, chat_id: int) -> None:
-        """Book this chat's next slot and wait for it (callers are served in order), and for
-        a full interval after the engine's latest message to the chat came back."""
+        """Book this chat's next slot and wait for it (callers are served in order)."""
         at = self._book(chat_id)
         now = self.clock()
         if at > now:
             await asyncio.sleep(at - now)
-        if await self._after_engine(chat_id):
-            now = self.clock()  # this reply leaves later than booked: the next ones follow it
-            self._last[chat_id] = max(now, self._last.get(chat_id, 0.0))
-            self._tat[chat_id] = max(self._tat.get(chat_id, 0.0), now + self.interval)
         if self.shared is not None:
             await self._shared_turn(chat_id)
-
-    async def _after_engine(self, chat_id: int) -> bool:
-        """Wait for the engine's message on its way to this chat, and a full interval after
-        the latest came back; True if it had to wait."""
-        waited = False
-        while True:
-            if self._flying.get(chat_id):
-                wait = FLIGHT_STEP
-            elif (last := self._engine_last.get(chat_id)) is not None and (
-                wait := last + self.interval - self.clock()
-            ) > 0:
-                pass
-            else:
-                return waited
-            await asyncio.sleep(wait)
-            waited = True
 
     async def _shared_turn(self, chat_id: int) -> None:
         """Take the chat's slot in Redis (a key that lives one interval), waiting out the
