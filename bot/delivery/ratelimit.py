@@ -70,12 +70,12 @@ RTT_TRUSTED = 30
 # the broadcast's oldest send to age out. (A reply finds no place when replies outpace the
 # places freeing by more than the room left: the room must grow with the replies' pace.)
 REPLY_HEADROOM = 0.1
+REPLY_ACTIVE = 3.0
 # Whatever the replies' pace, the engine may hold this many of the window's places (when
 # they are free): a broadcast or a meeting's reminder goes on, at about one message a second,
 # while people tap. (Three places, a tenth, made every kind of update's p99 in scenario 4 of
 # bench/handlers.py 134-141 ms in two runs, against 45-54 ms with one.)
 ENGINE_FLOOR = 1
-REPLY_ACTIVE = 3.0
 # The engine's request looks again this often while it waits behind places kept for replies
 # (the reserve shrinks as people stop tapping).
 RESERVE_RECHECK = 0.05
